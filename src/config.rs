@@ -1,0 +1,84 @@
+//! What the flags mean: the command line resolved once into the settings the pipeline uses.
+//! Nothing past this module reads a flag.
+
+use std::path::PathBuf;
+
+use crate::cli::{ColorChoice, Format, RuleArgs, ScanArgs};
+use crate::rules::LoadOptions;
+use crate::source::fs::WalkOptions;
+
+/// Output settings shared by every command.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    /// Colour the human report and messages.
+    pub color: bool,
+    /// 0 normal, 1 name each skipped file, 2+ more detail.
+    pub verbosity: u8,
+    pub quiet: bool,
+}
+
+impl Output {
+    /// Resolves `--color` against the terminal and NO_COLOR / CLICOLOR_FORCE for stdout.
+    pub fn new(color: ColorChoice, verbosity: u8, quiet: bool) -> Output {
+        let color = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
+            }
+        };
+        Output { color, verbosity, quiet }
+    }
+}
+
+/// Everything `keyhound scan` needs.
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    /// Files and directories to walk.
+    pub roots: Vec<PathBuf>,
+    /// Whether `-` (stdin) was among the paths.
+    pub stdin: bool,
+    pub walk: WalkOptions,
+    pub rules: LoadOptions,
+    pub format: Format,
+    pub show_secrets: bool,
+    pub strict: bool,
+    pub exit_code: u8,
+}
+
+impl ScanConfig {
+    pub fn from_args(args: &ScanArgs) -> ScanConfig {
+        let mut roots = Vec::new();
+        let mut stdin = false;
+        for p in &args.paths {
+            if p.as_os_str() == "-" {
+                stdin = true;
+            } else {
+                roots.push(p.clone());
+            }
+        }
+        if args.paths.is_empty() {
+            roots.push(PathBuf::from("."));
+        }
+        ScanConfig {
+            roots,
+            stdin,
+            walk: WalkOptions {
+                no_ignore: args.no_ignore,
+                max_file_size: args.max_file_size,
+                follow_links: args.follow,
+                threads: args.threads.unwrap_or(0),
+            },
+            rules: rule_load(&args.rules),
+            format: args.format,
+            show_secrets: args.show_secrets,
+            strict: args.strict,
+            exit_code: args.exit_code,
+        }
+    }
+}
+
+/// Which rules to load.
+pub fn rule_load(args: &RuleArgs) -> LoadOptions {
+    LoadOptions { builtin: !args.no_builtin_rules, paths: args.rule_paths.clone() }
+}

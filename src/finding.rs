@@ -1,0 +1,335 @@
+//! Findings: matches turned into what a user acts on.
+//!
+//! A finding's identity is its rule and its secret, not its place: the same key in three files
+//! is one finding with three locations. The secret lives in [`Secret`], whose `Debug` and
+//! `Display` never show it, so it cannot reach a log or a report by accident; a report shows
+//! it only by calling [`Secret::expose`], which it does only under `--show-secrets`.
+
+use std::fmt;
+use std::ops::Range;
+
+use memchr::{memchr, memrchr};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::matcher::Match;
+use crate::rules::{Rule, Severity};
+
+/// A snippet line longer than this is clipped to a window around the secret.
+const SNIPPET_CONTEXT: usize = 60;
+
+/// A secret value. Formatting it prints a redaction; [`Secret::expose`] is the one way out.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The secret itself. Call only to print under `--show-secrets` or to send to the
+    /// provider's own host.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(*****)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("*****")
+    }
+}
+
+/// The redacted form of a secret: the keyword it begins with (`ghp_`, `pc_live_`) is kept so
+/// that a reader can tell keys apart; everything else becomes `*****`.
+pub fn redact(secret: &str, keywords: &[String]) -> String {
+    let prefix = keywords
+        .iter()
+        .filter(|k| k.len() < secret.len() && secret.as_bytes()[..k.len()].eq_ignore_ascii_case(k.as_bytes()))
+        .map(|k| k.len())
+        .max()
+        .unwrap_or(0);
+    format!("{}*****", &secret[..prefix])
+}
+
+/// A hash of the rule id and the secret: stable across edits and moves, safe to store.
+pub fn fingerprint(rule_id: &str, secret: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(rule_id.as_bytes());
+    hasher.update([0]);
+    hasher.update(secret.as_bytes());
+    let digest = hasher.finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The result of a live check. Until one is asked for, every finding is `unchecked`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    #[default]
+    Unchecked,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Unchecked => "unchecked",
+        }
+    }
+}
+
+/// One piece of a snippet line: plain text, or (part of) a secret that is redacted on output.
+#[derive(Debug, Clone)]
+pub enum Part {
+    Text(String),
+    Secret {
+        value: Secret,
+        redacted: String,
+        /// The secret this location is about (others on the line are redacted all the same).
+        primary: bool,
+    },
+}
+
+/// The first line of a match, split so that every secret on it can be redacted.
+#[derive(Debug, Clone, Default)]
+pub struct Snippet {
+    pub parts: Vec<Part>,
+    /// The line was longer than the window and was cut before / after.
+    pub clipped_start: bool,
+    pub clipped_end: bool,
+}
+
+impl Snippet {
+    /// The line as printed, and the byte range of the primary secret within it.
+    pub fn render(&self, show_secrets: bool) -> (String, Range<usize>) {
+        let mut line = String::new();
+        let mut primary = 0..0;
+        if self.clipped_start {
+            line.push('…');
+        }
+        for part in &self.parts {
+            match part {
+                Part::Text(t) => line.push_str(t),
+                Part::Secret { value, redacted, primary: is_primary } => {
+                    let start = line.len();
+                    line.push_str(if show_secrets { value.expose() } else { redacted });
+                    if *is_primary {
+                        primary = start..line.len();
+                    }
+                }
+            }
+        }
+        if self.clipped_end {
+            line.push('…');
+        }
+        (line, primary)
+    }
+}
+
+/// Where a key was found.
+#[derive(Debug, Clone)]
+pub struct Location {
+    pub path: String,
+    /// 1-based line and column (in characters) of the secret's first byte.
+    pub line: usize,
+    pub column: usize,
+    /// 1-based line of its last byte, and the column just after it.
+    pub end_line: usize,
+    pub end_column: usize,
+    pub snippet: Snippet,
+}
+
+/// A match with its location resolved, before matches of one key are merged.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub rule: usize,
+    pub secret: Secret,
+    pub entropy: f64,
+    pub location: Location,
+}
+
+/// A leaked key: one rule, one secret, every place it occurs.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule_id: String,
+    pub rule_name: String,
+    pub provider: String,
+    pub severity: Severity,
+    pub description: Option<String>,
+    pub secret: Secret,
+    pub redacted: String,
+    pub fingerprint: String,
+    pub entropy: f64,
+    /// Sorted by path, line, column; the first is the one reported as the finding's place.
+    pub locations: Vec<Location>,
+    pub verdict: Verdict,
+}
+
+impl Finding {
+    pub fn primary(&self) -> &Location {
+        &self.locations[0]
+    }
+}
+
+/// Resolves each match in `blob` to a located hit. `matches` must be sorted by position (as
+/// the matcher returns them). Line numbers are counted incrementally, once per blob.
+pub fn hits_in(blob: &[u8], path: &str, matches: &[Match], rules: &[Rule]) -> Vec<Hit> {
+    let mut hits = Vec::with_capacity(matches.len());
+    let (mut counted_to, mut line) = (0usize, 1usize);
+    for m in matches {
+        line += memchr::memchr_iter(b'\n', &blob[counted_to..m.start]).count();
+        counted_to = m.start;
+        let line_start = memrchr(b'\n', &blob[..m.start]).map_or(0, |i| i + 1);
+        let column = char_count(&blob[line_start..m.start]) + 1;
+        let secret_bytes = &blob[m.start..m.end];
+        let newlines = memchr::memchr_iter(b'\n', secret_bytes).count();
+        let end_line = line + newlines;
+        let last_line_start = memrchr(b'\n', secret_bytes).map_or(line_start, |i| m.start + i + 1);
+        let end_column = char_count(&blob[last_line_start..m.end]) + 1;
+        let secret = String::from_utf8_lossy(secret_bytes).into_owned();
+        hits.push(Hit {
+            rule: m.rule,
+            secret: Secret::new(secret),
+            entropy: m.entropy,
+            location: Location {
+                path: path.to_string(),
+                line,
+                column,
+                end_line,
+                end_column,
+                snippet: snippet(blob, m, line_start, matches, rules),
+            },
+        });
+    }
+    hits
+}
+
+/// Characters (not bytes) in a UTF-8-ish slice: continuation bytes do not count.
+fn char_count(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
+}
+
+/// Builds the snippet for `m`: its first line, clipped around the secret when long, with every
+/// secret on that line (this one and any other) kept apart for redaction.
+fn snippet(blob: &[u8], m: &Match, line_start: usize, all: &[Match], rules: &[Rule]) -> Snippet {
+    let mut line_end = memchr(b'\n', &blob[m.start..]).map_or(blob.len(), |i| m.start + i);
+    if line_end > line_start && blob[line_end - 1] == b'\r' {
+        line_end -= 1;
+    }
+    let secret_end_on_line = m.end.min(line_end).max(m.start);
+    let mut lo = line_start.max(m.start.saturating_sub(SNIPPET_CONTEXT));
+    let mut hi = line_end.min(secret_end_on_line + SNIPPET_CONTEXT).max(secret_end_on_line);
+    while lo > line_start && lo < blob.len() && (blob[lo] & 0xC0) == 0x80 {
+        lo -= 1;
+    }
+    while hi < line_end && (blob[hi] & 0xC0) == 0x80 {
+        hi += 1;
+    }
+    // Merge every secret span that touches the window (overlapping spans become one).
+    let mut spans: Vec<(usize, usize, bool, usize)> = Vec::new();
+    for other in all.iter().filter(|o| o.start < hi && o.end > lo) {
+        let (s, e) = (other.start.max(lo), other.end.min(hi));
+        let is_primary = other.start == m.start && other.end == m.end;
+        match spans.last_mut() {
+            Some(last) if s < last.1 => {
+                last.1 = last.1.max(e);
+                last.2 |= is_primary;
+            }
+            _ => spans.push((s, e, is_primary, other.rule)),
+        }
+    }
+    let mut parts = Vec::new();
+    let mut at = lo;
+    for (s, e, primary, rule) in spans {
+        if s > at {
+            parts.push(Part::Text(lossy(&blob[at..s])));
+        }
+        let value = lossy(&blob[s..e]);
+        let redacted = redact(&value, &rules[rule].keywords);
+        parts.push(Part::Secret { value: Secret::new(value), redacted, primary });
+        at = e;
+    }
+    if hi > at {
+        parts.push(Part::Text(lossy(&blob[at..hi])));
+    }
+    Snippet { parts, clipped_start: lo > line_start, clipped_end: hi < line_end }
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).replace('\t', "    ")
+}
+
+/// Merges hits into findings: one per (rule, secret), with every location; where a provider
+/// rule and a generic rule found the same secret, the generic finding is dropped. Sorted by
+/// first location.
+pub fn findings_from(hits: Vec<Hit>, rules: &[Rule]) -> Vec<Finding> {
+    let specific: std::collections::HashSet<&str> = hits
+        .iter()
+        .filter(|h| !rules[h.rule].generic)
+        .map(|h| h.secret.expose())
+        .collect();
+    let mut by_key: std::collections::HashMap<(usize, Secret), Finding> = Default::default();
+    for hit in hits.iter() {
+        let rule = &rules[hit.rule];
+        if rule.generic && specific.contains(hit.secret.expose()) {
+            continue;
+        }
+        let finding = by_key.entry((hit.rule, hit.secret.clone())).or_insert_with(|| Finding {
+            rule_id: rule.id.clone(),
+            rule_name: rule.name.clone(),
+            provider: rule.provider.clone(),
+            severity: rule.severity,
+            description: rule.description.clone(),
+            secret: hit.secret.clone(),
+            redacted: redact(hit.secret.expose(), &rule.keywords),
+            fingerprint: fingerprint(&rule.id, hit.secret.expose()),
+            entropy: hit.entropy,
+            locations: Vec::new(),
+            verdict: Verdict::Unchecked,
+        });
+        finding.locations.push(hit.location.clone());
+    }
+    let mut findings: Vec<Finding> = by_key.into_values().collect();
+    for f in &mut findings {
+        f.locations.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+        f.locations.dedup_by(|b, a| a.path == b.path && a.line == b.line && a.column == b.column);
+    }
+    findings.sort_by(|a, b| {
+        let (la, lb) = (a.primary(), b.primary());
+        (&la.path, la.line, la.column, &a.rule_id).cmp(&(&lb.path, lb.line, lb.column, &b.rule_id))
+    });
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_never_formats_itself() {
+        let s = Secret::new("pc_live_q8Zr3LxV1mTw6KpN");
+        assert_eq!(format!("{s}"), "*****");
+        assert!(!format!("{s:?}").contains("q8Zr"));
+    }
+
+    #[test]
+    fn redaction_keeps_only_the_keyword() {
+        assert_eq!(redact("pc_live_q8Zr3LxV1mTw6KpN", &["pc_live_".into()]), "pc_live_*****");
+        assert_eq!(redact("q8Zr3LxV1mTw6KpN", &["token".into()]), "*****");
+    }
+
+    #[test]
+    fn fingerprint_depends_on_rule_and_secret() {
+        let a = fingerprint("r1", "s");
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, fingerprint("r2", "s"));
+        assert_ne!(a, fingerprint("r1", "t"));
+        assert_eq!(a, fingerprint("r1", "s"));
+    }
+}

@@ -1,0 +1,17 @@
+//! The `keyhound` binary: parse the command line, run it, map the outcome to an exit code
+//! (0 clean, 1 findings, 2 error).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = keyhound::cli::Cli::parse();
+    match keyhound::app::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("keyhound: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

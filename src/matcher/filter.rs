@@ -1,0 +1,334 @@
+//! Filters: why a string that matches a key's shape is still not a key.
+//!
+//! Every rule gets the same filters: allowlists, documentation placeholders, template and
+//! environment references, low-entropy or patterned bodies, and plain identifiers that merely
+//! share a key's prefix. Generic rules (not tied to one provider's format) also drop shapes that
+//! are never secrets: hashes, UUIDs, integrity strings, images, paths, URLs, dotted references.
+//! Each filter looks at the secret's *body*, the secret less the keyword it begins with, so a
+//! fixed prefix such as `pc_live_` neither adds entropy nor hides a placeholder.
+
+use memchr::{memchr, memrchr};
+
+use crate::rules::{contains_ignore_ascii_case, Context, Rule};
+
+/// How far a context condition looks, at most, on either side of a match. A 50 MB minified
+/// line must not make each context check read 50 MB.
+const CONTEXT_BYTES: usize = 8 * 1024;
+
+/// Lower-case fragments that mark a documentation placeholder rather than a real key.
+const PLACEHOLDERS: &[&str] = &[
+    "example",
+    "your_",
+    "your-",
+    "yourapi",
+    "yourkey",
+    "yourtoken",
+    "yoursecret",
+    "placeholder",
+    "changeme",
+    "change_me",
+    "change-me",
+    "replaceme",
+    "replace_me",
+    "replace-me",
+    "redacted",
+    "dummy",
+    "xxxx",
+    "...",
+    "***",
+    "<",
+    ">",
+    "insert_",
+    "insert-",
+    "_here",
+    "-here",
+    "notreal",
+    "not_real",
+    "fake",
+    "sample",
+];
+
+/// Lower-case fragments that mark a reference to a value kept elsewhere.
+const REFERENCES: &[&str] = &[
+    "${",
+    "$(",
+    "{{",
+    "}}",
+    "%(",
+    "%{",
+    "<%",
+    "#{",
+    "process.env",
+    "os.environ",
+    "os.getenv",
+    "getenv(",
+    "env(",
+    "env[",
+    "secrets.",
+    "vars.",
+    "var.",
+    "local.",
+    "settings.",
+];
+
+/// Returns the body's entropy if `rule` accepts the secret at `blob[start..end]`, `None` if a
+/// filter rejects it.
+pub fn accept(rule: &Rule, blob: &[u8], start: usize, end: usize, path: Option<&[u8]>) -> Option<f64> {
+    let secret = &blob[start..end];
+    if rule.allow.allows(secret) {
+        return None;
+    }
+    let body = body_of(rule, secret);
+    if is_placeholder(secret) || is_reference(secret) || is_patterned(body) || is_identifier(body) {
+        return None;
+    }
+    let entropy = shannon_entropy(body);
+    if entropy < rule.min_entropy {
+        return None;
+    }
+    if rule.generic && is_never_secret(secret) {
+        return None;
+    }
+    if let Some(context) = &rule.context {
+        if !context_near(context, blob, start, end, path) {
+            return None;
+        }
+    }
+    Some(entropy)
+}
+
+/// The secret less the longest rule keyword it begins with.
+pub fn body_of<'a>(rule: &Rule, secret: &'a [u8]) -> &'a [u8] {
+    let prefix = rule
+        .keywords
+        .iter()
+        .map(|k| k.as_bytes())
+        .filter(|k| k.len() < secret.len() && secret[..k.len()].eq_ignore_ascii_case(k))
+        .map(|k| k.len())
+        .max()
+        .unwrap_or(0);
+    &secret[prefix..]
+}
+
+/// Shannon entropy in bits per byte.
+pub fn shannon_entropy(bytes: &[u8]) -> f64 {
+    if bytes.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in bytes {
+        counts[b as usize] += 1;
+    }
+    let len = bytes.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / len;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// `YOUR_API_KEY`, `<token>`, `xxxx…`, `changeme`, `...`, published `…EXAMPLE` keys.
+pub fn is_placeholder(secret: &[u8]) -> bool {
+    PLACEHOLDERS.iter().any(|p| contains_ignore_ascii_case(secret, p.as_bytes()))
+}
+
+/// `${VAR}`, `$VAR`, `{{ .Values.x }}`, `${{ secrets.X }}`, `os.environ[...]`, `process.env.X`,
+/// `var.x`.
+pub fn is_reference(secret: &[u8]) -> bool {
+    if let [b'$' | b'%' | b'@', next, ..] = secret {
+        if next.is_ascii_alphabetic() || matches!(next, b'_' | b'{' | b'(') {
+            return true;
+        }
+    }
+    REFERENCES.iter().any(|r| contains_ignore_ascii_case(secret, r.as_bytes()))
+}
+
+/// One character repeated, three or fewer distinct characters, a run of six identical
+/// characters, or a run like `123456` / `abcdef` / `fedcba`: keys are random, these are not.
+pub fn is_patterned(body: &[u8]) -> bool {
+    if body.len() >= 4 {
+        let mut seen = [false; 256];
+        let mut distinct = 0;
+        for &b in body {
+            if !seen[b as usize] {
+                seen[b as usize] = true;
+                distinct += 1;
+            }
+        }
+        if distinct <= 3 {
+            return true;
+        }
+    }
+    let (mut same, mut up, mut down) = (1, 1, 1);
+    for pair in body.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        same = if a == b { same + 1 } else { 1 };
+        let alnum = a.is_ascii_alphanumeric() && b.is_ascii_alphanumeric();
+        up = if alnum && b == a.wrapping_add(1) { up + 1 } else { 1 };
+        down = if alnum && b == a.wrapping_sub(1) { down + 1 } else { 1 };
+        if same >= 6 || up >= 6 || down >= 6 {
+            return true;
+        }
+    }
+    false
+}
+
+/// A body that reads as a name, not a key: letters and `_ - .` only, no digit, and either one
+/// case throughout or camelCase words of three or more letters (`webhook_signature`,
+/// `WebhookSignature`).
+pub fn is_identifier(body: &[u8]) -> bool {
+    if body.is_empty()
+        || !body.iter().all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'-' | b'.'))
+    {
+        return false;
+    }
+    let has_upper = body.iter().any(u8::is_ascii_uppercase);
+    let has_lower = body.iter().any(u8::is_ascii_lowercase);
+    if !(has_upper && has_lower) {
+        return true;
+    }
+    // camelCase: split before each upper-case letter and at separators; every word has >= 3 letters.
+    let mut word = 0usize;
+    for &b in body {
+        if b.is_ascii_uppercase() || !b.is_ascii_alphabetic() {
+            if word != 0 && word < 3 {
+                return false;
+            }
+            word = usize::from(b.is_ascii_uppercase());
+        } else {
+            word += 1;
+        }
+    }
+    word == 0 || word >= 3
+}
+
+/// Shapes a generic rule never reports: hex digests and commit ids, UUIDs, lockfile integrity
+/// strings, base64 images, file paths, URLs and dotted references such as `config.api_key`.
+pub fn is_never_secret(secret: &[u8]) -> bool {
+    let hex = secret.iter().all(u8::is_ascii_hexdigit);
+    if hex && matches!(secret.len(), 32 | 40 | 64 | 96 | 128) {
+        return true;
+    }
+    if is_uuid(secret) {
+        return true;
+    }
+    let lower_starts = |p: &str| {
+        secret.len() >= p.len() && secret[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+    };
+    if ["sha1-", "sha256-", "sha384-", "sha512-", "md5-", "data:", "/", "./", "../", "~/", "http"]
+        .iter()
+        .any(|p| lower_starts(p))
+    {
+        return true;
+    }
+    if memchr::memmem::find(secret, b"://").is_some() {
+        return true;
+    }
+    if secret.len() > 2 && secret[0].is_ascii_alphabetic() && secret[1] == b':' && secret[2] == b'\\' {
+        return true;
+    }
+    is_dotted_reference(secret)
+}
+
+fn is_uuid(s: &[u8]) -> bool {
+    s.len() == 36
+        && s.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// `a.b`, `self.api_key`, `config.get_token()`: dotted identifiers with at least one dot.
+fn is_dotted_reference(s: &[u8]) -> bool {
+    let s = s.strip_suffix(b"()").unwrap_or(s);
+    let mut parts = 0;
+    for part in s.split(|&b| b == b'.') {
+        let ok = part.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            && part.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
+        if !ok {
+            return false;
+        }
+        parts += 1;
+    }
+    parts >= 2
+}
+
+/// True if a context word occurs in the path, or within the rule's line window around the
+/// match (capped at [`CONTEXT_BYTES`] either side).
+fn context_near(context: &Context, blob: &[u8], start: usize, end: usize, path: Option<&[u8]>) -> bool {
+    if path.is_some_and(|p| context.occurs_in(p)) {
+        return true;
+    }
+    let floor = start.saturating_sub(CONTEXT_BYTES);
+    let mut lo = start;
+    for _ in 0..=context.within_lines {
+        match memrchr(b'\n', &blob[floor..lo]) {
+            Some(i) => lo = floor + i,
+            None => {
+                lo = floor;
+                break;
+            }
+        }
+    }
+    let ceiling = (end + CONTEXT_BYTES).min(blob.len());
+    let mut hi = end;
+    for _ in 0..=context.within_lines {
+        match memchr(b'\n', &blob[hi..ceiling]) {
+            Some(i) => hi = hi + i + 1,
+            None => {
+                hi = ceiling;
+                break;
+            }
+        }
+    }
+    context.occurs_in(&blob[lo..hi])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entropy_of_uniform_and_constant() {
+        assert_eq!(shannon_entropy(b"aaaa"), 0.0);
+        assert!((shannon_entropy(b"abcd") - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn identifiers_are_not_keys() {
+        assert!(is_identifier(b"webhook_signature"));
+        assert!(is_identifier(b"WebhookSignature"));
+        assert!(is_identifier(b"API_KEY_NAME"));
+        assert!(!is_identifier(b"aB9xQ2mN7pL4kJ8h"));
+        assert!(!is_identifier(b"aBxQmNpLkJhGfDsA"));
+    }
+
+    #[test]
+    fn patterns_are_not_keys() {
+        assert!(is_patterned(b"1234567890abcdef"));
+        assert!(is_patterned(b"aaaaaaaaaaaa"));
+        assert!(is_patterned(b"abababababab"));
+        assert!(!is_patterned(b"q8Zr3LxV1mTw6KpN"));
+    }
+
+    #[test]
+    fn never_secret_shapes() {
+        assert!(is_never_secret(b"3f786850e387550fdab836ed7e6dc881de23001b"));
+        assert!(is_never_secret(b"123e4567-e89b-12d3-a456-426614174000"));
+        assert!(is_never_secret(b"sha512-Zm9vYmFyYmF6"));
+        assert!(is_never_secret(b"config.api_key"));
+        assert!(is_never_secret(b"https://example.com/x"));
+        assert!(!is_never_secret(b"q8Zr3LxV1mTw6KpN"));
+    }
+
+    #[test]
+    fn references_are_not_keys() {
+        for r in ["${API_KEY}", "$API_KEY", "{{ .Values.key }}", "process.env.KEY", "var.token"] {
+            assert!(is_reference(r.as_bytes()), "{r}");
+        }
+        assert!(!is_reference(b"q8Zr3LxV1mTw6KpN"));
+    }
+}

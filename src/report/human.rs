@@ -1,0 +1,75 @@
+//! The human report: one rustc-style snippet per finding, rendered by `annotate-snippets`.
+
+use std::io::{self, Write};
+
+use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
+
+use super::ReportOptions;
+use crate::finding::{Finding, Location};
+use crate::rules::Severity;
+
+/// How many other locations of a key are listed under its snippet before "and N more".
+const MORE_LOCATIONS: usize = 5;
+
+/// Writes every finding as a snippet, separated by blank lines.
+pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+    for finding in findings {
+        writeln!(out, "{}\n", render(finding, opts.show_secrets, opts.color))?;
+    }
+    Ok(())
+}
+
+fn level(severity: Severity) -> Level<'static> {
+    match severity {
+        Severity::Critical | Severity::High => Level::ERROR,
+        Severity::Medium => Level::WARNING,
+        Severity::Low | Severity::Info => Level::NOTE,
+    }
+}
+
+/// Renders one finding; the line shown is its first location's.
+pub fn render(finding: &Finding, show_secrets: bool, color: bool) -> String {
+    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+    let loc = finding.primary();
+    let (line, span) = loc.snippet.render(show_secrets);
+    let title = format!("{} ({})", finding.rule_name, finding.severity);
+    let label = if loc.end_line > loc.line {
+        format!("leaked key (lines {}-{})", loc.line, loc.end_line)
+    } else {
+        "leaked key".to_string()
+    };
+    let mut notes = vec![format!("fingerprint: {}", finding.fingerprint)];
+    if finding.locations.len() > 1 {
+        let others: Vec<String> = finding.locations[1..]
+            .iter()
+            .take(MORE_LOCATIONS)
+            .map(|l| format!("{}:{}:{}", l.path, l.line, l.column))
+            .collect();
+        let more = finding.locations.len() - 1 - others.len();
+        let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
+        notes.push(format!("also at: {}{tail}", others.join(", ")));
+    }
+    let snippet = Snippet::source(line.as_str())
+        .line_start(loc.line)
+        .annotation(AnnotationKind::Primary.span(span).label(label));
+    let mut group = level(finding.severity)
+        .primary_title(title)
+        .id(finding.rule_id.as_str())
+        .element(snippet);
+    for note in &notes {
+        group = group.element(Level::NOTE.message(note.as_str()));
+    }
+    with_origin(&renderer.render(&[group]), loc, color)
+}
+
+/// Inserts the `--> path:line:column` line under the title. annotate-snippets would compute the
+/// column from the displayed line, which is clipped and redacted; ours is the file's own.
+fn with_origin(rendered: &str, loc: &Location, color: bool) -> String {
+    let gutter = loc.line.to_string().len();
+    let arrow = if color { "\x1b[1m\x1b[94m-->\x1b[0m" } else { "-->" };
+    let origin = format!("{:gutter$}{arrow} {}:{}:{}", "", loc.path, loc.line, loc.column);
+    match rendered.split_once('\n') {
+        Some((title, rest)) => format!("{title}\n{origin}\n{rest}"),
+        None => format!("{rendered}\n{origin}"),
+    }
+}

@@ -1,0 +1,78 @@
+//! `--format json`: one JSON array, one object per finding (see README, "JSON output").
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::ReportOptions;
+use crate::finding::{Finding, Location};
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule_id: &'a str,
+    rule_name: &'a str,
+    provider: &'a str,
+    severity: &'a str,
+    path: &'a str,
+    line: usize,
+    end_line: usize,
+    column: usize,
+    end_column: usize,
+    secret: &'a str,
+    fingerprint: &'a str,
+    entropy: f64,
+    snippet: String,
+    verdict: &'a str,
+    locations: Vec<JsonLocation<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonLocation<'a> {
+    path: &'a str,
+    line: usize,
+    end_line: usize,
+    column: usize,
+    end_column: usize,
+    snippet: String,
+}
+
+fn location(loc: &Location, show: bool) -> JsonLocation<'_> {
+    JsonLocation {
+        path: &loc.path,
+        line: loc.line,
+        end_line: loc.end_line,
+        column: loc.column,
+        end_column: loc.end_column,
+        snippet: loc.snippet.render(show).0,
+    }
+}
+
+/// Writes the findings as a pretty-printed JSON array followed by a newline.
+pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+    let show = opts.show_secrets;
+    let items: Vec<JsonFinding<'_>> = findings
+        .iter()
+        .map(|f| {
+            let primary = f.primary();
+            JsonFinding {
+                rule_id: &f.rule_id,
+                rule_name: &f.rule_name,
+                provider: &f.provider,
+                severity: f.severity.as_str(),
+                path: &primary.path,
+                line: primary.line,
+                end_line: primary.end_line,
+                column: primary.column,
+                end_column: primary.end_column,
+                secret: if show { f.secret.expose() } else { &f.redacted },
+                fingerprint: &f.fingerprint,
+                entropy: (f.entropy * 1000.0).round() / 1000.0,
+                snippet: primary.snippet.render(show).0,
+                verdict: f.verdict.as_str(),
+                locations: f.locations.iter().map(|l| location(l, show)).collect(),
+            }
+        })
+        .collect();
+    serde_json::to_writer_pretty(&mut *out, &items).map_err(io::Error::from)?;
+    writeln!(out)
+}

@@ -1,0 +1,498 @@
+//! Rules: what a key looks like, loaded from TOML and compiled for the matcher.
+//!
+//! `RuleSpec` (in [`spec`]) is what a file says; [`Rule`] is what the matcher uses. Loading
+//! validates everything that can be validated without building automata (ids, keywords,
+//! regex syntax, capture groups, allowlists) so that a bad file fails fast with its name, line
+//! and rule id. Building a rule's regex is deferred to the first blob that contains one of its
+//! keywords: most runs touch a handful of rules, and compiling all of them would cost more than
+//! scanning a small file.
+
+pub mod builtin;
+pub mod check;
+pub mod spec;
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
+use regex::bytes::{Regex, RegexBuilder};
+use serde::{Deserialize, Serialize};
+
+use spec::{ExampleSpec, RuleFileSpec, RuleSpec};
+
+/// How bad a leak of this kind of key is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    #[default]
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a rule file could not be loaded. Every variant names the file; those about one rule
+/// name the line and the rule too.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("{file}: cannot read rule file: {source}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}: {}{message}", rule.as_ref().map(|r| format!("rule `{r}`: ")).unwrap_or_default())]
+    Invalid {
+        file: String,
+        line: usize,
+        rule: Option<String>,
+        message: String,
+    },
+    #[error("{file}:{line}: rule `{rule}` is already defined in {first}")]
+    Duplicate {
+        file: String,
+        line: usize,
+        rule: String,
+        first: String,
+    },
+}
+
+/// Words that must occur near a match, compiled for a case-insensitive search.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub words: Vec<String>,
+    pub within_lines: usize,
+    finder: AhoCorasick,
+}
+
+impl Context {
+    /// True if any context word occurs in `text` (ASCII case-insensitive).
+    pub fn occurs_in(&self, text: &[u8]) -> bool {
+        self.finder.is_match(text)
+    }
+}
+
+/// What a rule (or, later, a config allowlist) never reports.
+#[derive(Debug, Clone, Default)]
+pub struct Allow {
+    secrets: HashSet<String>,
+    regexes: Vec<Regex>,
+    stopwords: Vec<String>,
+}
+
+impl Allow {
+    /// Builds an allowlist; a regex that does not compile is returned as its error message.
+    pub fn new(secrets: &[String], regexes: &[String], stopwords: &[String]) -> Result<Allow, String> {
+        let regexes = regexes
+            .iter()
+            .map(|r| build_regex(r).map_err(|e| format!("allow regex `{r}`: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Allow {
+            secrets: secrets.iter().cloned().collect(),
+            regexes,
+            stopwords: stopwords.iter().map(|s| s.to_ascii_lowercase()).collect(),
+        })
+    }
+
+    /// True if `secret` is allowlisted.
+    pub fn allows(&self, secret: &[u8]) -> bool {
+        if !self.secrets.is_empty() {
+            if let Ok(s) = std::str::from_utf8(secret) {
+                if self.secrets.contains(s) {
+                    return true;
+                }
+            }
+        }
+        if self.regexes.iter().any(|r| r.is_match(secret)) {
+            return true;
+        }
+        self.stopwords.iter().any(|w| contains_ignore_ascii_case(secret, w.as_bytes()))
+    }
+}
+
+/// Case-insensitive (ASCII) substring test; `needle` must already be lower-case.
+pub(crate) fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    haystack
+        .windows(needle.len())
+        .any(|w| w.iter().zip(needle).all(|(a, b)| a.to_ascii_lowercase() == *b))
+}
+
+/// A compiled rule, shared read-only by every scanning thread.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub provider: String,
+    pub description: Option<String>,
+    pub severity: Severity,
+    pub keywords: Vec<String>,
+    pub min_entropy: f64,
+    pub generic: bool,
+    pub context: Option<Context>,
+    pub allow: Allow,
+    /// The rule file it came from (`builtin:aws.toml` for embedded rules).
+    pub origin: String,
+    /// The line of its `id` in that file.
+    pub line: usize,
+    pub examples: Vec<ExampleSpec>,
+    pub negative_examples: Vec<String>,
+    patterns: Vec<String>,
+    secret_group: usize,
+    compiled: OnceLock<Result<Vec<Regex>, String>>,
+}
+
+impl Rule {
+    /// The capture group holding the secret.
+    pub fn secret_group(&self) -> usize {
+        self.secret_group
+    }
+
+    /// The regex source(s), as written in the rule file.
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+
+    /// The compiled regexes, built on first use. Syntax was validated at load time, so an error
+    /// here can only be a size limit; it is reported once by the caller via [`Rule::compile`].
+    pub fn regexes(&self) -> &[Regex] {
+        match self.compile() {
+            Ok(r) => r,
+            Err(_) => &[],
+        }
+    }
+
+    /// Builds the regexes now (idempotent); `rules check` uses this to surface size-limit errors.
+    pub fn compile(&self) -> Result<&[Regex], &str> {
+        self.compiled
+            .get_or_init(|| {
+                self.patterns
+                    .iter()
+                    .map(|p| build_regex(p).map_err(|e| e.to_string()))
+                    .collect()
+            })
+            .as_ref()
+            .map(|v| v.as_slice())
+            .map_err(|e| e.as_str())
+    }
+}
+
+/// Every regex in keyhound is a byte regex with Unicode off: key formats are ASCII, and ASCII
+/// classes make automata several times smaller and faster to build.
+pub(crate) fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern)
+        .unicode(false)
+        .size_limit(32 * (1 << 20))
+        .dfa_size_limit(16 * (1 << 20))
+        .build()
+}
+
+/// The rules in force for a run: built-in ∪ user files (a user rule replaces a built-in of the
+/// same id).
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+}
+
+/// Where to load rules from.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Include the rules embedded in the binary.
+    pub builtin: bool,
+    /// User rule files, or directories of `*.toml` files.
+    pub paths: Vec<PathBuf>,
+}
+
+impl RuleSet {
+    /// The embedded rules only.
+    pub fn builtin() -> Result<RuleSet, RuleError> {
+        RuleSet::load(&LoadOptions { builtin: true, paths: Vec::new() })
+    }
+
+    /// Loads built-in and user rules. A user rule whose id matches a built-in one replaces it;
+    /// two user rules with one id are an error.
+    pub fn load(opts: &LoadOptions) -> Result<RuleSet, RuleError> {
+        let mut set = RuleSet::default();
+        if opts.builtin {
+            for (name, text) in builtin::FILES {
+                for rule in parse_rule_file(&format!("builtin:{name}"), text)? {
+                    set.insert(rule, false)?;
+                }
+            }
+        }
+        for path in &opts.paths {
+            for file in rule_files_in(path)? {
+                let display = file.display().to_string();
+                let text = std::fs::read_to_string(&file)
+                    .map_err(|source| RuleError::Read { file: display.clone(), source })?;
+                for rule in parse_rule_file(&display, &text)? {
+                    set.insert(rule, true)?;
+                }
+            }
+        }
+        Ok(set)
+    }
+
+    /// A set of exactly these rules (used to check one rule in isolation).
+    pub fn from_rules(rules: Vec<Rule>) -> RuleSet {
+        RuleSet { rules }
+    }
+
+    fn insert(&mut self, rule: Rule, user: bool) -> Result<(), RuleError> {
+        if let Some(existing) = self.rules.iter_mut().find(|r| r.id == rule.id) {
+            if user && existing.origin.starts_with("builtin:") {
+                *existing = rule;
+                return Ok(());
+            }
+            return Err(RuleError::Duplicate {
+                file: rule.origin.clone(),
+                line: rule.line,
+                rule: rule.id.clone(),
+                first: format!("{}:{}", existing.origin, existing.line),
+            });
+        }
+        self.rules.push(rule);
+        Ok(())
+    }
+
+    /// Removes rules by id; returns the ids that named no rule.
+    pub fn disable(&mut self, ids: &[String]) -> Vec<String> {
+        let unknown = ids
+            .iter()
+            .filter(|id| !self.rules.iter().any(|r| &r.id == *id))
+            .cloned()
+            .collect();
+        self.rules.retain(|r| !ids.contains(&r.id));
+        unknown
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+/// A file, or every `*.toml` below a directory in a stable order.
+fn rule_files_in(path: &Path) -> Result<Vec<PathBuf>, RuleError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|source| RuleError::Read { file: path.display().to_string(), source })?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|source| RuleError::Read { file: dir.display().to_string(), source })?;
+        for entry in entries {
+            let entry =
+                entry.map_err(|source| RuleError::Read { file: dir.display().to_string(), source })?;
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "toml") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Parses and validates one rule file. `file` is how errors name it.
+pub fn parse_rule_file(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
+    let spec: RuleFileSpec = toml::from_str(text).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        RuleError::Invalid {
+            file: file.to_string(),
+            line: line_of(text, offset),
+            rule: rule_id_at(text, offset),
+            message: e.message().trim().to_string(),
+        }
+    })?;
+    let provider = spec.provider.as_ref().map(|p| p.name.clone()).unwrap_or_default();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut rules = Vec::with_capacity(spec.rules.len());
+    for rs in spec.rules {
+        let line = line_of(text, rs.id.span().start);
+        let id = rs.id.get_ref().clone();
+        if let Some(first) = seen.insert(id.clone(), line) {
+            return Err(RuleError::Duplicate {
+                file: file.to_string(),
+                line,
+                rule: id,
+                first: format!("{file}:{first}"),
+            });
+        }
+        let mut rule = compile_spec(rs, &provider, file).map_err(|message| RuleError::Invalid {
+            file: file.to_string(),
+            line,
+            rule: Some(id),
+            message,
+        })?;
+        rule.line = line;
+        rules.push(rule);
+    }
+    Ok(rules)
+}
+
+/// Validates a spec and turns it into a rule, without building its regex automata.
+pub fn compile_spec(rs: RuleSpec, provider: &str, origin: &str) -> Result<Rule, String> {
+    let id = rs.id.get_ref().clone();
+    let valid_id = !id.is_empty()
+        && id.split('-').all(|part| {
+            !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
+    if !valid_id {
+        return Err("id must be lower-case kebab-case (letters, digits and single dashes)".into());
+    }
+    if rs.name.trim().is_empty() {
+        return Err("name must not be empty".into());
+    }
+    if rs.keywords.is_empty() {
+        return Err("needs at least one keyword: the prefilter decides which rules run".into());
+    }
+    if let Some(k) = rs.keywords.iter().find(|k| k.len() < 3) {
+        return Err(format!("keyword `{k}` is shorter than 3 bytes: it would match everywhere"));
+    }
+    if !(0.0..=8.0).contains(&rs.min_entropy) {
+        return Err(format!("min_entropy {} is outside 0.0..=8.0 bits per byte", rs.min_entropy));
+    }
+    let patterns = rs.regex.as_slice().to_vec();
+    if patterns.is_empty() {
+        return Err("regex must not be an empty list".into());
+    }
+    let mut secret_group = None;
+    for pattern in &patterns {
+        let groups = capture_groups(pattern)?;
+        let group = rs.secret_group.unwrap_or(if groups >= 1 { 1 } else { 0 });
+        if group > groups {
+            return Err(format!(
+                "secret_group = {group}, but regex `{pattern}` has only {groups} capture group(s)"
+            ));
+        }
+        if secret_group.is_some_and(|g| g != group) {
+            return Err("every regex of a rule must capture the secret in the same group".into());
+        }
+        secret_group = Some(group);
+    }
+    let context = match rs.context {
+        None => None,
+        Some(c) => {
+            if c.words.is_empty() || c.words.iter().any(|w| w.trim().is_empty()) {
+                return Err("context.words must list at least one non-empty word".into());
+            }
+            let finder = AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(&c.words)
+                .map_err(|e| format!("context.words: {e}"))?;
+            Some(Context {
+                words: c.words.iter().map(|w| w.to_ascii_lowercase()).collect(),
+                within_lines: c.within_lines,
+                finder,
+            })
+        }
+    };
+    let allow = Allow::new(&rs.allow.secrets, &rs.allow.regexes, &rs.allow.stopwords)?;
+    Ok(Rule {
+        id,
+        name: rs.name,
+        provider: provider.to_string(),
+        description: rs.description,
+        severity: rs.severity,
+        keywords: rs.keywords,
+        min_entropy: rs.min_entropy,
+        generic: rs.generic,
+        context,
+        allow,
+        origin: origin.to_string(),
+        // compile_spec cannot see the file text: parse_rule_file sets the line.
+        line: 0,
+        examples: rs.examples,
+        negative_examples: rs.negative_examples,
+        patterns,
+        secret_group: secret_group.unwrap_or(0),
+        compiled: OnceLock::new(),
+    })
+}
+
+/// Parses a regex (without building it) to validate its syntax and count its capture groups.
+fn capture_groups(pattern: &str) -> Result<usize, String> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .map_err(|e| format!("regex does not parse:\n{e}"))?;
+    Ok(hir.properties().explicit_captures_len())
+}
+
+/// 1-based line number of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+/// The id of the `[[rule]]` table enclosing `offset`, read from the raw text, so that even a
+/// table that failed to deserialize can be named in the error.
+fn rule_id_at(text: &str, offset: usize) -> Option<String> {
+    let end = offset.min(text.len());
+    let start = text[..end].rfind("[[rule]]")?;
+    let block_end = text[start + 8..].find("[[rule]]").map_or(text.len(), |i| start + 8 + i);
+    text[start..block_end].lines().find_map(|line| {
+        let rest = line.trim().strip_prefix("id")?.trim_start().strip_prefix('=')?.trim();
+        let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        let inner = &rest[1..];
+        Some(inner[..inner.find(quote)?].to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_rule_of_bad_table() {
+        let text = "[[rule]]\nid = \"a-b\"\nname = \"x\"\nkeywords = [\"abc\"]\nregex = 'abc'\nbogus = 1\n";
+        let err = parse_rule_file("f.toml", text).unwrap_err().to_string();
+        assert!(err.starts_with("f.toml:"), "{err}");
+        assert!(err.contains("rule `a-b`"), "{err}");
+        assert!(err.contains("bogus"), "{err}");
+    }
+}
