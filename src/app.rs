@@ -20,12 +20,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let output = Output::new(cli.color, cli.verbose, cli.quiet);
     match &cli.command {
         Command::Scan(args) => scan(args, output),
-        Command::Rules(RulesCommand::List { rules, format }) => rules_list(&rule_load(rules), *format),
+        Command::Rules(RulesCommand::List { rules, format }) => {
+            rules_list(&rule_load(rules), *format)
+        }
         Command::Rules(RulesCommand::Check { files, rules }) => {
             let load = if files.is_empty() {
                 rule_load(rules)
             } else {
-                LoadOptions { builtin: false, paths: files.clone() }
+                LoadOptions {
+                    builtin: false,
+                    paths: files.clone(),
+                }
             };
             rules_check(&load)
         }
@@ -51,7 +56,12 @@ struct Tally {
 
 impl<'m> ScanVisitor<'m> {
     fn new(matcher: &'m Matcher) -> Self {
-        ScanVisitor { matcher, scratch: Scratch::default(), matches: Vec::new(), tally: Tally::default() }
+        ScanVisitor {
+            matcher,
+            scratch: Scratch::default(),
+            matches: Vec::new(),
+            tally: Tally::default(),
+        }
     }
 }
 
@@ -59,7 +69,12 @@ impl Visitor for ScanVisitor<'_> {
     fn blob(&mut self, blob: Blob<'_>) {
         self.tally.files += 1;
         self.tally.bytes += blob.bytes.len() as u64;
-        self.matcher.scan(blob.bytes, Some(blob.path.as_bytes()), &mut self.scratch, &mut self.matches);
+        self.matcher.scan(
+            blob.bytes,
+            Some(blob.path.as_bytes()),
+            &mut self.scratch,
+            &mut self.matches,
+        );
         if !self.matches.is_empty() {
             let hits = finding::hits_in(blob.bytes, blob.path, &self.matches, self.matcher.rules());
             self.tally.hits.extend(hits);
@@ -99,10 +114,14 @@ fn scan(args: &ScanArgs, output: Output) -> Result<ExitCode> {
     tally.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     let findings = finding::findings_from(std::mem::take(&mut tally.hits), matcher.rules());
 
-    let opts = ReportOptions { show_secrets: config.show_secrets, color: output.color };
+    let opts = ReportOptions {
+        show_secrets: config.show_secrets,
+        color: output.color,
+    };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let written = report::write(config.format, &findings, &opts, &mut out).and_then(|()| out.flush());
+    let written =
+        report::write(config.format, &findings, &opts, &mut out).and_then(|()| out.flush());
     match written {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         other => other.context("writing the report")?,
@@ -163,7 +182,11 @@ fn summary(tally: &Tally, findings: usize, elapsed: Duration) -> String {
             }
         }
         let detail: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
-        line.push_str(&format!("; {} skipped ({})", tally.skipped.len(), detail.join(", ")));
+        line.push_str(&format!(
+            "; {} skipped ({})",
+            tally.skipped.len(),
+            detail.join(", ")
+        ));
         if tally.skipped.iter().any(|s| !s.reason.is_error()) {
             line.push_str("; -v names them");
         }
@@ -220,12 +243,35 @@ fn rules_list(load: &LoadOptions, format: ListFormat) -> Result<ExitCode> {
                 .and_then(|()| writeln!(out))
         }
         ListFormat::Human => {
-            let id_width = rules.rules().iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
-            let provider_width = rules.rules().iter().map(|r| r.provider.len()).max().unwrap_or(8).max(8);
-            let mut result = writeln!(out, "{:id_width$}  {:provider_width$}  {:8}  LIVE CHECK", "ID", "PROVIDER", "SEVERITY");
+            let id_width = rules
+                .rules()
+                .iter()
+                .map(|r| r.id.len())
+                .max()
+                .unwrap_or(2)
+                .max(2);
+            let provider_width = rules
+                .rules()
+                .iter()
+                .map(|r| r.provider.len())
+                .max()
+                .unwrap_or(8)
+                .max(8);
+            let mut result = writeln!(
+                out,
+                "{:id_width$}  {:provider_width$}  {:8}  LIVE CHECK",
+                "ID", "PROVIDER", "SEVERITY"
+            );
             for r in rules.rules() {
                 result = result.and_then(|()| {
-                    writeln!(out, "{:id_width$}  {:provider_width$}  {:8}  {}", r.id, r.provider, r.severity.as_str(), "no")
+                    writeln!(
+                        out,
+                        "{:id_width$}  {:provider_width$}  {:8}  {}",
+                        r.id,
+                        r.provider,
+                        r.severity.as_str(),
+                        "no"
+                    )
                 });
             }
             result
@@ -241,7 +287,11 @@ fn rules_list(load: &LoadOptions, format: ListFormat) -> Result<ExitCode> {
 fn rules_check(load: &LoadOptions) -> Result<ExitCode> {
     let rules = RuleSet::load(load)?;
     let failures = check::check_all(&rules);
-    let examples: usize = rules.rules().iter().map(|r| r.examples.len() + r.negative_examples.len()).sum();
+    let examples: usize = rules
+        .rules()
+        .iter()
+        .map(|r| r.examples.len() + r.negative_examples.len())
+        .sum();
     for f in &failures {
         eprintln!("FAIL {} ({}): {}", f.rule_id, f.origin, f.message);
     }
@@ -253,5 +303,9 @@ fn rules_check(load: &LoadOptions) -> Result<ExitCode> {
         failures.len(),
         plural(failures.len() as u64, "failure", "failures"),
     );
-    Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

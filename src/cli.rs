@@ -137,8 +137,12 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         Some(b'G') => (&t[..t.len() - 1], 30),
         _ => (t, 0),
     };
-    let n: u64 = digits.trim().parse().map_err(|_| format!("`{text}` is not a size such as 1048576, 512K, 100M or 1G"))?;
-    n.checked_mul(1 << shift).ok_or_else(|| format!("`{text}` is too large"))
+    let n: u64 = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size such as 1048576, 512K, 100M or 1G"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{text}` is too large"))
 }
 
 #[cfg(test)]

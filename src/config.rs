@@ -27,7 +27,11 @@ impl Output {
                 anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
             }
         };
-        Output { color, verbosity, quiet }
+        Output {
+            color,
+            verbosity,
+            quiet,
+        }
     }
 }
 
@@ -80,5 +84,8 @@ impl ScanConfig {
 
 /// Which rules to load.
 pub fn rule_load(args: &RuleArgs) -> LoadOptions {
-    LoadOptions { builtin: !args.no_builtin_rules, paths: args.rule_paths.clone() }
+    LoadOptions {
+        builtin: !args.no_builtin_rules,
+        paths: args.rule_paths.clone(),
+    }
 }

@@ -51,7 +51,10 @@ impl fmt::Display for Secret {
 pub fn redact(secret: &str, keywords: &[String]) -> String {
     let prefix = keywords
         .iter()
-        .filter(|k| k.len() < secret.len() && secret.as_bytes()[..k.len()].eq_ignore_ascii_case(k.as_bytes()))
+        .filter(|k| {
+            k.len() < secret.len()
+                && secret.as_bytes()[..k.len()].eq_ignore_ascii_case(k.as_bytes())
+        })
         .map(|k| k.len())
         .max()
         .unwrap_or(0);
@@ -116,9 +119,17 @@ impl Snippet {
         for part in &self.parts {
             match part {
                 Part::Text(t) => line.push_str(t),
-                Part::Secret { value, redacted, primary: is_primary } => {
+                Part::Secret {
+                    value,
+                    redacted,
+                    primary: is_primary,
+                } => {
                     let start = line.len();
-                    line.push_str(if show_secrets { value.expose() } else { redacted });
+                    line.push_str(if show_secrets {
+                        value.expose()
+                    } else {
+                        redacted
+                    });
                     if *is_primary {
                         primary = start..line.len();
                     }
@@ -224,7 +235,9 @@ fn snippet(blob: &[u8], m: &Match, line_start: usize, all: &[Match], rules: &[Ru
     }
     let secret_end_on_line = m.end.min(line_end).max(m.start);
     let mut lo = line_start.max(m.start.saturating_sub(SNIPPET_CONTEXT));
-    let mut hi = line_end.min(secret_end_on_line + SNIPPET_CONTEXT).max(secret_end_on_line);
+    let mut hi = line_end
+        .min(secret_end_on_line + SNIPPET_CONTEXT)
+        .max(secret_end_on_line);
     while lo > line_start && lo < blob.len() && (blob[lo] & 0xC0) == 0x80 {
         lo -= 1;
     }
@@ -252,13 +265,21 @@ fn snippet(blob: &[u8], m: &Match, line_start: usize, all: &[Match], rules: &[Ru
         }
         let value = lossy(&blob[s..e]);
         let redacted = redact(&value, &rules[rule].keywords);
-        parts.push(Part::Secret { value: Secret::new(value), redacted, primary });
+        parts.push(Part::Secret {
+            value: Secret::new(value),
+            redacted,
+            primary,
+        });
         at = e;
     }
     if hi > at {
         parts.push(Part::Text(lossy(&blob[at..hi])));
     }
-    Snippet { parts, clipped_start: lo > line_start, clipped_end: hi < line_end }
+    Snippet {
+        parts,
+        clipped_start: lo > line_start,
+        clipped_end: hi < line_end,
+    }
 }
 
 fn lossy(bytes: &[u8]) -> String {
@@ -280,25 +301,29 @@ pub fn findings_from(hits: Vec<Hit>, rules: &[Rule]) -> Vec<Finding> {
         if rule.generic && specific.contains(hit.secret.expose()) {
             continue;
         }
-        let finding = by_key.entry((hit.rule, hit.secret.clone())).or_insert_with(|| Finding {
-            rule_id: rule.id.clone(),
-            rule_name: rule.name.clone(),
-            provider: rule.provider.clone(),
-            severity: rule.severity,
-            description: rule.description.clone(),
-            secret: hit.secret.clone(),
-            redacted: redact(hit.secret.expose(), &rule.keywords),
-            fingerprint: fingerprint(&rule.id, hit.secret.expose()),
-            entropy: hit.entropy,
-            locations: Vec::new(),
-            verdict: Verdict::Unchecked,
-        });
+        let finding = by_key
+            .entry((hit.rule, hit.secret.clone()))
+            .or_insert_with(|| Finding {
+                rule_id: rule.id.clone(),
+                rule_name: rule.name.clone(),
+                provider: rule.provider.clone(),
+                severity: rule.severity,
+                description: rule.description.clone(),
+                secret: hit.secret.clone(),
+                redacted: redact(hit.secret.expose(), &rule.keywords),
+                fingerprint: fingerprint(&rule.id, hit.secret.expose()),
+                entropy: hit.entropy,
+                locations: Vec::new(),
+                verdict: Verdict::Unchecked,
+            });
         finding.locations.push(hit.location.clone());
     }
     let mut findings: Vec<Finding> = by_key.into_values().collect();
     for f in &mut findings {
-        f.locations.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
-        f.locations.dedup_by(|b, a| a.path == b.path && a.line == b.line && a.column == b.column);
+        f.locations
+            .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+        f.locations
+            .dedup_by(|b, a| a.path == b.path && a.line == b.line && a.column == b.column);
     }
     findings.sort_by(|a, b| {
         let (la, lb) = (a.primary(), b.primary());
@@ -320,7 +345,10 @@ mod tests {
 
     #[test]
     fn redaction_keeps_only_the_keyword() {
-        assert_eq!(redact("pc_live_q8Zr3LxV1mTw6KpN", &["pc_live_".into()]), "pc_live_*****");
+        assert_eq!(
+            redact("pc_live_q8Zr3LxV1mTw6KpN", &["pc_live_".into()]),
+            "pc_live_*****"
+        );
         assert_eq!(redact("q8Zr3LxV1mTw6KpN", &["token".into()]), "*****");
     }
 

@@ -73,7 +73,13 @@ const REFERENCES: &[&str] = &[
 
 /// Returns the body's entropy if `rule` accepts the secret at `blob[start..end]`, `None` if a
 /// filter rejects it.
-pub fn accept(rule: &Rule, blob: &[u8], start: usize, end: usize, path: Option<&[u8]>) -> Option<f64> {
+pub fn accept(
+    rule: &Rule,
+    blob: &[u8],
+    start: usize,
+    end: usize,
+    path: Option<&[u8]>,
+) -> Option<f64> {
     let secret = &blob[start..end];
     if rule.allow.allows(secret) {
         return None;
@@ -132,7 +138,9 @@ pub fn shannon_entropy(bytes: &[u8]) -> f64 {
 
 /// `YOUR_API_KEY`, `<token>`, `xxxx…`, `changeme`, `...`, published `…EXAMPLE` keys.
 pub fn is_placeholder(secret: &[u8]) -> bool {
-    PLACEHOLDERS.iter().any(|p| contains_ignore_ascii_case(secret, p.as_bytes()))
+    PLACEHOLDERS
+        .iter()
+        .any(|p| contains_ignore_ascii_case(secret, p.as_bytes()))
 }
 
 /// `${VAR}`, `$VAR`, `{{ .Values.x }}`, `${{ secrets.X }}`, `os.environ[...]`, `process.env.X`,
@@ -143,7 +151,9 @@ pub fn is_reference(secret: &[u8]) -> bool {
             return true;
         }
     }
-    REFERENCES.iter().any(|r| contains_ignore_ascii_case(secret, r.as_bytes()))
+    REFERENCES
+        .iter()
+        .any(|r| contains_ignore_ascii_case(secret, r.as_bytes()))
 }
 
 /// One character repeated, three or fewer distinct characters, a run of six identical
@@ -167,8 +177,16 @@ pub fn is_patterned(body: &[u8]) -> bool {
         let (a, b) = (pair[0], pair[1]);
         same = if a == b { same + 1 } else { 1 };
         let alnum = a.is_ascii_alphanumeric() && b.is_ascii_alphanumeric();
-        up = if alnum && b == a.wrapping_add(1) { up + 1 } else { 1 };
-        down = if alnum && b == a.wrapping_sub(1) { down + 1 } else { 1 };
+        up = if alnum && b == a.wrapping_add(1) {
+            up + 1
+        } else {
+            1
+        };
+        down = if alnum && b == a.wrapping_sub(1) {
+            down + 1
+        } else {
+            1
+        };
         if same >= 6 || up >= 6 || down >= 6 {
             return true;
         }
@@ -181,7 +199,9 @@ pub fn is_patterned(body: &[u8]) -> bool {
 /// `WebhookSignature`).
 pub fn is_identifier(body: &[u8]) -> bool {
     if body.is_empty()
-        || !body.iter().all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'-' | b'.'))
+        || !body
+            .iter()
+            .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'-' | b'.'))
     {
         return false;
     }
@@ -215,19 +235,24 @@ pub fn is_never_secret(secret: &[u8]) -> bool {
     if is_uuid(secret) {
         return true;
     }
-    let lower_starts = |p: &str| {
-        secret.len() >= p.len() && secret[..p.len()].eq_ignore_ascii_case(p.as_bytes())
-    };
-    if ["sha1-", "sha256-", "sha384-", "sha512-", "md5-", "data:", "/", "./", "../", "~/", "http"]
-        .iter()
-        .any(|p| lower_starts(p))
+    let lower_starts =
+        |p: &str| secret.len() >= p.len() && secret[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+    if [
+        "sha1-", "sha256-", "sha384-", "sha512-", "md5-", "data:", "/", "./", "../", "~/", "http",
+    ]
+    .iter()
+    .any(|p| lower_starts(p))
     {
         return true;
     }
     if memchr::memmem::find(secret, b"://").is_some() {
         return true;
     }
-    if secret.len() > 2 && secret[0].is_ascii_alphabetic() && secret[1] == b':' && secret[2] == b'\\' {
+    if secret.len() > 2
+        && secret[0].is_ascii_alphabetic()
+        && secret[1] == b':'
+        && secret[2] == b'\\'
+    {
         return true;
     }
     is_dotted_reference(secret)
@@ -246,7 +271,9 @@ fn is_dotted_reference(s: &[u8]) -> bool {
     let s = s.strip_suffix(b"()").unwrap_or(s);
     let mut parts = 0;
     for part in s.split(|&b| b == b'.') {
-        let ok = part.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        let ok = part
+            .first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
             && part.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
         if !ok {
             return false;
@@ -258,7 +285,13 @@ fn is_dotted_reference(s: &[u8]) -> bool {
 
 /// True if a context word occurs in the path, or within the rule's line window around the
 /// match (capped at [`CONTEXT_BYTES`] either side).
-fn context_near(context: &Context, blob: &[u8], start: usize, end: usize, path: Option<&[u8]>) -> bool {
+fn context_near(
+    context: &Context,
+    blob: &[u8],
+    start: usize,
+    end: usize,
+    path: Option<&[u8]>,
+) -> bool {
     if path.is_some_and(|p| context.occurs_in(p)) {
         return true;
     }
@@ -326,7 +359,13 @@ mod tests {
 
     #[test]
     fn references_are_not_keys() {
-        for r in ["${API_KEY}", "$API_KEY", "{{ .Values.key }}", "process.env.KEY", "var.token"] {
+        for r in [
+            "${API_KEY}",
+            "$API_KEY",
+            "{{ .Values.key }}",
+            "process.env.KEY",
+            "var.token",
+        ] {
             assert!(is_reference(r.as_bytes()), "{r}");
         }
         assert!(!is_reference(b"q8Zr3LxV1mTw6KpN"));

@@ -66,7 +66,11 @@ impl Matcher {
             .match_kind(MatchKind::Standard)
             .build(&patterns)
             .expect("keywords are literal strings of at least 3 bytes");
-        Matcher { rules, keywords, keyword_rules }
+        Matcher {
+            rules,
+            keywords,
+            keyword_rules,
+        }
     }
 
     /// The rules, indexed as [`Match::rule`] indexes them.
@@ -76,7 +80,13 @@ impl Matcher {
 
     /// Finds every secret in `blob`, replacing the contents of `out`, ordered by position.
     /// `path` is only consulted by context conditions (a context word in the path counts).
-    pub fn scan(&self, blob: &[u8], path: Option<&[u8]>, scratch: &mut Scratch, out: &mut Vec<Match>) {
+    pub fn scan(
+        &self,
+        blob: &[u8],
+        path: Option<&[u8]>,
+        scratch: &mut Scratch,
+        out: &mut Vec<Match>,
+    ) {
         out.clear();
         let rules = self.rules.rules();
         if rules.is_empty() {
@@ -113,12 +123,19 @@ fn scan_rule(index: usize, rule: &Rule, blob: &[u8], path: Option<&[u8]>, out: &
     let group = rule.secret_group();
     for regex in rule.regexes() {
         for caps in regex.captures_iter(blob) {
-            let Some(secret) = caps.get(group) else { continue };
+            let Some(secret) = caps.get(group) else {
+                continue;
+            };
             if secret.is_empty() {
                 continue;
             }
             if let Some(entropy) = filter::accept(rule, blob, secret.start(), secret.end(), path) {
-                out.push(Match { rule: index, start: secret.start(), end: secret.end(), entropy });
+                out.push(Match {
+                    rule: index,
+                    start: secret.start(),
+                    end: secret.end(),
+                    entropy,
+                });
             }
         }
     }
@@ -135,8 +152,11 @@ fn resolve_overlaps(rules: &[Rule], out: &mut Vec<Match>) {
     if !(has_generic && has_specific) {
         return;
     }
-    let specific: Vec<(usize, usize)> =
-        out.iter().filter(|m| !rules[m.rule].generic).map(|m| (m.start, m.end)).collect();
+    let specific: Vec<(usize, usize)> = out
+        .iter()
+        .filter(|m| !rules[m.rule].generic)
+        .map(|m| (m.start, m.end))
+        .collect();
     out.retain(|m| {
         !rules[m.rule].generic || !specific.iter().any(|&(s, e)| m.start < e && s < m.end)
     });

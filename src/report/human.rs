@@ -29,7 +29,11 @@ fn level(severity: Severity) -> Level<'static> {
 
 /// Renders one finding; the line shown is its first location's.
 pub fn render(finding: &Finding, show_secrets: bool, color: bool) -> String {
-    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     let loc = finding.primary();
     let (line, span) = loc.snippet.render(show_secrets);
     let title = format!("{} ({})", finding.rule_name, finding.severity);
@@ -46,7 +50,11 @@ pub fn render(finding: &Finding, show_secrets: bool, color: bool) -> String {
             .map(|l| format!("{}:{}:{}", l.path, l.line, l.column))
             .collect();
         let more = finding.locations.len() - 1 - others.len();
-        let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
+        let tail = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
         notes.push(format!("also at: {}{tail}", others.join(", ")));
     }
     let snippet = Snippet::source(line.as_str())
@@ -66,8 +74,15 @@ pub fn render(finding: &Finding, show_secrets: bool, color: bool) -> String {
 /// column from the displayed line, which is clipped and redacted; ours is the file's own.
 fn with_origin(rendered: &str, loc: &Location, color: bool) -> String {
     let gutter = loc.line.to_string().len();
-    let arrow = if color { "\x1b[1m\x1b[94m-->\x1b[0m" } else { "-->" };
-    let origin = format!("{:gutter$}{arrow} {}:{}:{}", "", loc.path, loc.line, loc.column);
+    let arrow = if color {
+        "\x1b[1m\x1b[94m-->\x1b[0m"
+    } else {
+        "-->"
+    };
+    let origin = format!(
+        "{:gutter$}{arrow} {}:{}:{}",
+        "", loc.path, loc.line, loc.column
+    );
     match rendered.split_once('\n') {
         Some((title, rest)) => format!("{title}\n{origin}\n{rest}"),
         None => format!("{rendered}\n{origin}"),

@@ -19,7 +19,12 @@ pub struct ReportOptions {
 }
 
 /// Writes `findings` to `out` in `format`.
-pub fn write(format: Format, findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(
+    format: Format,
+    findings: &[Finding],
+    opts: &ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match format {
         Format::Human => human::write(findings, opts, out),
         Format::Json => json::write(findings, opts, out),

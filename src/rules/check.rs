@@ -39,13 +39,18 @@ pub fn check_rule(rule: &Rule) -> Vec<CheckFailure> {
         matcher.scan(text, None, &mut scratch, &mut matches);
         let found: Vec<&[u8]> = matches.iter().map(|m| &text[m.start..m.end]).collect();
         match example.secret() {
-            _ if found.is_empty() => {
-                failures.push(fail(format!("example not found: {}", quote(example.text()))))
-            }
+            _ if found.is_empty() => failures.push(fail(format!(
+                "example not found: {}",
+                quote(example.text())
+            ))),
             Some(secret) if !found.contains(&secret.as_bytes()) => failures.push(fail(format!(
                 "example {} yields {} instead of {}",
                 quote(example.text()),
-                found.iter().map(|f| quote(&String::from_utf8_lossy(f))).collect::<Vec<_>>().join(", "),
+                found
+                    .iter()
+                    .map(|f| quote(&String::from_utf8_lossy(f)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 quote(secret)
             ))),
             _ => {}
@@ -56,7 +61,9 @@ pub fn check_rule(rule: &Rule) -> Vec<CheckFailure> {
         if let Some(m) = matches.first() {
             failures.push(fail(format!(
                 "negative example matched ({}): {}",
-                quote(&String::from_utf8_lossy(&negative.as_bytes()[m.start..m.end])),
+                quote(&String::from_utf8_lossy(
+                    &negative.as_bytes()[m.start..m.end]
+                )),
                 quote(negative)
             )));
         }

@@ -105,7 +105,11 @@ pub struct Allow {
 
 impl Allow {
     /// Builds an allowlist; a regex that does not compile is returned as its error message.
-    pub fn new(secrets: &[String], regexes: &[String], stopwords: &[String]) -> Result<Allow, String> {
+    pub fn new(
+        secrets: &[String],
+        regexes: &[String],
+        stopwords: &[String],
+    ) -> Result<Allow, String> {
         let regexes = regexes
             .iter()
             .map(|r| build_regex(r).map_err(|e| format!("allow regex `{r}`: {e}")))
@@ -129,7 +133,9 @@ impl Allow {
         if self.regexes.iter().any(|r| r.is_match(secret)) {
             return true;
         }
-        self.stopwords.iter().any(|w| contains_ignore_ascii_case(secret, w.as_bytes()))
+        self.stopwords
+            .iter()
+            .any(|w| contains_ignore_ascii_case(secret, w.as_bytes()))
     }
 }
 
@@ -138,9 +144,11 @@ pub(crate) fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool
     if needle.is_empty() {
         return true;
     }
-    haystack
-        .windows(needle.len())
-        .any(|w| w.iter().zip(needle).all(|(a, b)| a.to_ascii_lowercase() == *b))
+    haystack.windows(needle.len()).any(|w| {
+        w.iter()
+            .zip(needle)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+    })
 }
 
 /// A compiled rule, shared read-only by every scanning thread.
@@ -231,7 +239,10 @@ pub struct LoadOptions {
 impl RuleSet {
     /// The embedded rules only.
     pub fn builtin() -> Result<RuleSet, RuleError> {
-        RuleSet::load(&LoadOptions { builtin: true, paths: Vec::new() })
+        RuleSet::load(&LoadOptions {
+            builtin: true,
+            paths: Vec::new(),
+        })
     }
 
     /// Loads built-in and user rules. A user rule whose id matches a built-in one replaces it;
@@ -248,8 +259,10 @@ impl RuleSet {
         for path in &opts.paths {
             for file in rule_files_in(path)? {
                 let display = file.display().to_string();
-                let text = std::fs::read_to_string(&file)
-                    .map_err(|source| RuleError::Read { file: display.clone(), source })?;
+                let text = std::fs::read_to_string(&file).map_err(|source| RuleError::Read {
+                    file: display.clone(),
+                    source,
+                })?;
                 for rule in parse_rule_file(&display, &text)? {
                     set.insert(rule, true)?;
                 }
@@ -310,19 +323,25 @@ impl RuleSet {
 
 /// A file, or every `*.toml` below a directory in a stable order.
 fn rule_files_in(path: &Path) -> Result<Vec<PathBuf>, RuleError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|source| RuleError::Read { file: path.display().to_string(), source })?;
+    let meta = std::fs::metadata(path).map_err(|source| RuleError::Read {
+        file: path.display().to_string(),
+        source,
+    })?;
     if !meta.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
     let mut out = Vec::new();
     let mut stack = vec![path.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let entries = std::fs::read_dir(&dir)
-            .map_err(|source| RuleError::Read { file: dir.display().to_string(), source })?;
+        let entries = std::fs::read_dir(&dir).map_err(|source| RuleError::Read {
+            file: dir.display().to_string(),
+            source,
+        })?;
         for entry in entries {
-            let entry =
-                entry.map_err(|source| RuleError::Read { file: dir.display().to_string(), source })?;
+            let entry = entry.map_err(|source| RuleError::Read {
+                file: dir.display().to_string(),
+                source,
+            })?;
             let p = entry.path();
             if p.is_dir() {
                 stack.push(p);
@@ -346,7 +365,11 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
             message: e.message().trim().to_string(),
         }
     })?;
-    let provider = spec.provider.as_ref().map(|p| p.name.clone()).unwrap_or_default();
+    let provider = spec
+        .provider
+        .as_ref()
+        .map(|p| p.name.clone())
+        .unwrap_or_default();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut rules = Vec::with_capacity(spec.rules.len());
     for rs in spec.rules {
@@ -377,7 +400,10 @@ pub fn compile_spec(rs: RuleSpec, provider: &str, origin: &str) -> Result<Rule, 
     let id = rs.id.get_ref().clone();
     let valid_id = !id.is_empty()
         && id.split('-').all(|part| {
-            !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         });
     if !valid_id {
         return Err("id must be lower-case kebab-case (letters, digits and single dashes)".into());
@@ -389,10 +415,15 @@ pub fn compile_spec(rs: RuleSpec, provider: &str, origin: &str) -> Result<Rule, 
         return Err("needs at least one keyword: the prefilter decides which rules run".into());
     }
     if let Some(k) = rs.keywords.iter().find(|k| k.len() < 3) {
-        return Err(format!("keyword `{k}` is shorter than 3 bytes: it would match everywhere"));
+        return Err(format!(
+            "keyword `{k}` is shorter than 3 bytes: it would match everywhere"
+        ));
     }
     if !(0.0..=8.0).contains(&rs.min_entropy) {
-        return Err(format!("min_entropy {} is outside 0.0..=8.0 bits per byte", rs.min_entropy));
+        return Err(format!(
+            "min_entropy {} is outside 0.0..=8.0 bits per byte",
+            rs.min_entropy
+        ));
     }
     let patterns = rs.regex.as_slice().to_vec();
     if patterns.is_empty() {
@@ -466,7 +497,11 @@ fn capture_groups(pattern: &str) -> Result<usize, String> {
 /// 1-based line number of a byte offset.
 fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 /// The id of the `[[rule]]` table enclosing `offset`, read from the raw text, so that even a
@@ -474,9 +509,16 @@ fn line_of(text: &str, offset: usize) -> usize {
 fn rule_id_at(text: &str, offset: usize) -> Option<String> {
     let end = offset.min(text.len());
     let start = text[..end].rfind("[[rule]]")?;
-    let block_end = text[start + 8..].find("[[rule]]").map_or(text.len(), |i| start + 8 + i);
+    let block_end = text[start + 8..]
+        .find("[[rule]]")
+        .map_or(text.len(), |i| start + 8 + i);
     text[start..block_end].lines().find_map(|line| {
-        let rest = line.trim().strip_prefix("id")?.trim_start().strip_prefix('=')?.trim();
+        let rest = line
+            .trim()
+            .strip_prefix("id")?
+            .trim_start()
+            .strip_prefix('=')?
+            .trim();
         let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
         let inner = &rest[1..];
         Some(inner[..inner.find(quote)?].to_string())

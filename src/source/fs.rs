@@ -32,7 +32,12 @@ pub struct WalkOptions {
 
 impl Default for WalkOptions {
     fn default() -> Self {
-        WalkOptions { no_ignore: false, max_file_size: DEFAULT_MAX_FILE_SIZE, follow_links: false, threads: 0 }
+        WalkOptions {
+            no_ignore: false,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            follow_links: false,
+            threads: 0,
+        }
     }
 }
 
@@ -46,7 +51,9 @@ where
     V: Visitor,
     F: Fn() -> V + Sync,
 {
-    let Some((first, rest)) = roots.split_first() else { return Vec::new() };
+    let Some((first, rest)) = roots.split_first() else {
+        return Vec::new();
+    };
     let mut builder = WalkBuilder::new(first);
     for root in rest {
         builder.add(root);
@@ -60,7 +67,11 @@ where
         .filter_entry(|entry| entry.depth() == 0 || entry.file_name() != ".git");
     let done: Mutex<Vec<V>> = Mutex::new(Vec::new());
     builder.build_parallel().run(|| {
-        let mut thread = ThreadState { visitor: Some(make()), buf: Vec::new(), done: &done };
+        let mut thread = ThreadState {
+            visitor: Some(make()),
+            buf: Vec::new(),
+            done: &done,
+        };
         Box::new(move |entry| {
             thread.visit(entry, opts);
             WalkState::Continue
@@ -74,8 +85,14 @@ pub fn read_stdin<V: Visitor>(visitor: &mut V) {
     let mut buf = Vec::new();
     let path = "<stdin>";
     match std::io::stdin().lock().read_to_end(&mut buf) {
-        Err(e) => visitor.skipped(Skipped { path: path.into(), reason: SkipReason::Unreadable(e.to_string()) }),
-        Ok(_) if is_binary(&buf) => visitor.skipped(Skipped { path: path.into(), reason: SkipReason::Binary }),
+        Err(e) => visitor.skipped(Skipped {
+            path: path.into(),
+            reason: SkipReason::Unreadable(e.to_string()),
+        }),
+        Ok(_) if is_binary(&buf) => visitor.skipped(Skipped {
+            path: path.into(),
+            reason: SkipReason::Binary,
+        }),
         Ok(_) => visitor.blob(Blob { path, bytes: &buf }),
     }
 }
@@ -90,12 +107,17 @@ struct ThreadState<'a, V> {
 
 impl<V: Visitor> ThreadState<'_, V> {
     fn visit(&mut self, entry: Result<ignore::DirEntry, ignore::Error>, opts: &WalkOptions) {
-        let Some(visitor) = self.visitor.as_mut() else { return };
+        let Some(visitor) = self.visitor.as_mut() else {
+            return;
+        };
         let entry = match entry {
             Ok(entry) => entry,
             Err(err) => {
                 let path = error_path(&err).map_or_else(|| "<walk>".to_string(), display_path);
-                visitor.skipped(Skipped { path, reason: SkipReason::WalkError(err.to_string()) });
+                visitor.skipped(Skipped {
+                    path,
+                    reason: SkipReason::WalkError(err.to_string()),
+                });
                 return;
             }
         };
@@ -111,8 +133,14 @@ impl<V: Visitor> ThreadState<'_, V> {
         }
         let path = display_path(entry.path());
         match read_file(entry.path(), opts.max_file_size, &mut self.buf) {
-            Ok(()) if is_binary(&self.buf) => visitor.skipped(Skipped { path, reason: SkipReason::Binary }),
-            Ok(()) => visitor.blob(Blob { path: &path, bytes: &self.buf }),
+            Ok(()) if is_binary(&self.buf) => visitor.skipped(Skipped {
+                path,
+                reason: SkipReason::Binary,
+            }),
+            Ok(()) => visitor.blob(Blob {
+                path: &path,
+                bytes: &self.buf,
+            }),
             Err(reason) => visitor.skipped(Skipped { path, reason }),
         }
         if self.buf.capacity() > KEEP_BUFFER {
@@ -140,9 +168,15 @@ fn read_file(path: &Path, limit: u64, buf: &mut Vec<u8>) -> Result<(), SkipReaso
     }
     buf.reserve(size as usize + 1);
     // Read at most limit + 1 bytes: a file that grows while we read it is still bounded.
-    (&mut file).take(limit + 1).read_to_end(buf).map_err(unreadable)?;
+    (&mut file)
+        .take(limit + 1)
+        .read_to_end(buf)
+        .map_err(unreadable)?;
     if buf.len() as u64 > limit {
-        return Err(SkipReason::TooLarge { size: buf.len() as u64, limit });
+        return Err(SkipReason::TooLarge {
+            size: buf.len() as u64,
+            limit,
+        });
     }
     Ok(())
 }
@@ -159,7 +193,9 @@ pub fn display_path(path: &Path) -> String {
 fn error_path(err: &ignore::Error) -> Option<&Path> {
     match err {
         ignore::Error::WithPath { path, .. } => Some(path),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
         ignore::Error::Loop { child, .. } => Some(child),
         _ => None,
     }

@@ -48,7 +48,10 @@ impl fmt::Display for SkipReason {
         match self {
             SkipReason::Binary => f.write_str("binary file"),
             SkipReason::TooLarge { size, limit } => {
-                write!(f, "{size} bytes is over the --max-file-size limit of {limit} bytes")
+                write!(
+                    f,
+                    "{size} bytes is over the --max-file-size limit of {limit} bytes"
+                )
             }
             SkipReason::Unreadable(e) => write!(f, "cannot read: {e}"),
             SkipReason::WalkError(e) => f.write_str(e),
