@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _, Result};
 
 use crate::cli::{Cli, Command, ListFormat, RulesCommand, ScanArgs};
-use crate::config::{rule_load, Output, ScanConfig};
+use crate::config::{rule_load, Output, RunConfig, ScanConfig};
 use crate::finding::{self, Hit};
 use crate::matcher::{Match, Matcher, Scratch};
 use crate::report::{self, ReportOptions};
@@ -94,12 +94,7 @@ fn scan(args: &ScanArgs, output: Output) -> Result<ExitCode> {
             bail!("{}: no such file or directory", root.display());
         }
     }
-    let rules = RuleSet::load(&config.rules)?;
-    if rules.is_empty() {
-        bail!("no rules to scan with (--no-builtin-rules without --rules)");
-    }
-    let matcher = Matcher::new(rules);
-
+    let matcher = load_matcher(&config.run)?;
     let mut tally = Tally::default();
     if config.stdin {
         let mut visitor = ScanVisitor::new(&matcher);
@@ -111,17 +106,28 @@ fn scan(args: &ScanArgs, output: Output) -> Result<ExitCode> {
             merge(&mut tally, visitor.tally);
         }
     }
+    finish(&config.run, output, &matcher, tally, started)
+}
+
+/// Loads the rules a run asked for and builds the matcher over them.
+fn load_matcher(run: &RunConfig) -> Result<Matcher> {
+    let rules = RuleSet::load(&run.rules)?;
+    if rules.is_empty() {
+        bail!("no rules to scan with (--no-builtin-rules without --rules)");
+    }
+    Ok(Matcher::new(rules))
+}
+
+/// The stages after scanning, shared by every scanning command: hits → findings → report →
+/// summary → exit code.
+fn finish(run: &RunConfig, output: Output, matcher: &Matcher, mut tally: Tally, started: Instant) -> Result<ExitCode> {
     tally.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     let findings = finding::findings_from(std::mem::take(&mut tally.hits), matcher.rules());
 
-    let opts = ReportOptions {
-        show_secrets: config.show_secrets,
-        color: output.color,
-    };
+    let opts = ReportOptions { show_secrets: run.show_secrets, color: output.color };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let written =
-        report::write(config.format, &findings, &opts, &mut out).and_then(|()| out.flush());
+    let written = report::write(run.format, &findings, &opts, &mut out).and_then(|()| out.flush());
     match written {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         other => other.context("writing the report")?,
@@ -133,10 +139,10 @@ fn scan(args: &ScanArgs, output: Output) -> Result<ExitCode> {
         report_skipped(&tally.skipped, output.verbosity);
         eprintln!("{}", summary(&tally, findings.len(), started.elapsed()));
     }
-    Ok(if config.strict && errors > 0 {
+    Ok(if run.strict && errors > 0 {
         ExitCode::from(2)
     } else if !findings.is_empty() {
-        ExitCode::from(config.exit_code)
+        ExitCode::from(run.exit_code)
     } else {
         ExitCode::SUCCESS
     })

@@ -40,17 +40,16 @@ pub struct ScanArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-
-    /// Print secrets in full instead of redacted.
-    #[arg(long)]
-    pub show_secrets: bool,
+    #[command(flatten)]
+    pub walk: WalkArgs,
 
     #[command(flatten)]
-    pub rules: RuleArgs,
+    pub run: RunArgs,
+}
 
+/// How to walk a directory tree.
+#[derive(Debug, Args)]
+pub struct WalkArgs {
     /// Also scan files that .gitignore, .ignore and .git/info/exclude would skip.
     #[arg(long)]
     pub no_ignore: bool,
@@ -62,6 +61,21 @@ pub struct ScanArgs {
     /// Follow symbolic links while walking (loops are reported, not followed).
     #[arg(long)]
     pub follow: bool,
+}
+
+/// Options every scanning command shares: rules, report, exit code.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Print secrets in full instead of redacted.
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    #[command(flatten)]
+    pub rules: RuleArgs,
 
     /// Exit with 2 if any file could not be read.
     #[arg(long)]

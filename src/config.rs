@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::cli::{ColorChoice, Format, RuleArgs, ScanArgs};
+use crate::cli::{ColorChoice, Format, RuleArgs, RunArgs, ScanArgs};
 use crate::rules::LoadOptions;
 use crate::source::fs::WalkOptions;
 
@@ -35,6 +35,31 @@ impl Output {
     }
 }
 
+/// What every scanning command shares: which rules, how to report, when to fail.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub rules: LoadOptions,
+    pub format: Format,
+    pub show_secrets: bool,
+    pub strict: bool,
+    pub exit_code: u8,
+    /// Scanning threads; 0 picks the number of CPUs.
+    pub threads: usize,
+}
+
+impl RunConfig {
+    pub fn from_args(args: &RunArgs) -> RunConfig {
+        RunConfig {
+            rules: rule_load(&args.rules),
+            format: args.format,
+            show_secrets: args.show_secrets,
+            strict: args.strict,
+            exit_code: args.exit_code,
+            threads: args.threads.unwrap_or(0),
+        }
+    }
+}
+
 /// Everything `keyhound scan` needs.
 #[derive(Debug, Clone)]
 pub struct ScanConfig {
@@ -43,11 +68,7 @@ pub struct ScanConfig {
     /// Whether `-` (stdin) was among the paths.
     pub stdin: bool,
     pub walk: WalkOptions,
-    pub rules: LoadOptions,
-    pub format: Format,
-    pub show_secrets: bool,
-    pub strict: bool,
-    pub exit_code: u8,
+    pub run: RunConfig,
 }
 
 impl ScanConfig {
@@ -64,20 +85,17 @@ impl ScanConfig {
         if args.paths.is_empty() {
             roots.push(PathBuf::from("."));
         }
+        let run = RunConfig::from_args(&args.run);
         ScanConfig {
             roots,
             stdin,
             walk: WalkOptions {
-                no_ignore: args.no_ignore,
-                max_file_size: args.max_file_size,
-                follow_links: args.follow,
-                threads: args.threads.unwrap_or(0),
+                no_ignore: args.walk.no_ignore,
+                max_file_size: args.walk.max_file_size,
+                follow_links: args.walk.follow,
+                threads: run.threads,
             },
-            rules: rule_load(&args.rules),
-            format: args.format,
-            show_secrets: args.show_secrets,
-            strict: args.strict,
-            exit_code: args.exit_code,
+            run,
         }
     }
 }

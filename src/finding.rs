@@ -9,7 +9,6 @@ use std::fmt;
 use std::ops::Range;
 
 use memchr::{memchr, memrchr};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::matcher::Match;
@@ -71,20 +70,51 @@ pub fn fingerprint(rule_id: &str, secret: &str) -> String {
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The result of a live check. Until one is asked for, every finding is `unchecked`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "lowercase")]
+/// The result of a live check against the key's provider.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Verdict {
+    /// No check was asked for, or the rule has none.
     #[default]
     Unchecked,
+    /// The provider accepted the key; the note says how far ("lacks permission").
+    Valid { note: Option<String> },
+    /// The provider rejected the key.
+    Invalid,
+    /// No answer could be had, and why (timeout, 5xx, an HTML page, a redirect...).
+    Unknown { reason: String },
 }
 
 impl Verdict {
-    pub fn as_str(self) -> &'static str {
+    /// `unchecked`, `valid`, `invalid` or `unknown`.
+    pub fn as_str(&self) -> &'static str {
         match self {
             Verdict::Unchecked => "unchecked",
+            Verdict::Valid { .. } => "valid",
+            Verdict::Invalid => "invalid",
+            Verdict::Unknown { .. } => "unknown",
         }
     }
+
+    /// The note of a valid verdict or the reason of an unknown one.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Verdict::Valid { note } => note.as_deref(),
+            Verdict::Unknown { reason } => Some(reason),
+            Verdict::Unchecked | Verdict::Invalid => None,
+        }
+    }
+}
+
+/// The commit that introduced a key at a location (history scans only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    /// Full hex id.
+    pub id: String,
+    /// Author name and email, after the repository's mailmap.
+    pub author: String,
+    pub email: String,
+    /// Author date, RFC 3339.
+    pub date: String,
 }
 
 /// One piece of a snippet line: plain text, or (part of) a secret that is redacted on output.
@@ -154,6 +184,8 @@ pub struct Location {
     pub end_line: usize,
     pub end_column: usize,
     pub snippet: Snippet,
+    /// For history scans: the commit that introduced the key at this path.
+    pub commit: Option<Commit>,
 }
 
 /// A match with its location resolved, before matches of one key are merged.
@@ -180,6 +212,8 @@ pub struct Finding {
     /// Sorted by path, line, column; the first is the one reported as the finding's place.
     pub locations: Vec<Location>,
     pub verdict: Verdict,
+    /// For history scans: whether the key is still in HEAD's tree.
+    pub in_head: Option<bool>,
 }
 
 impl Finding {
@@ -215,6 +249,7 @@ pub fn hits_in(blob: &[u8], path: &str, matches: &[Match], rules: &[Rule]) -> Ve
                 end_line,
                 end_column,
                 snippet: snippet(blob, m, line_start, matches, rules),
+                commit: None,
             },
         });
     }
@@ -315,6 +350,7 @@ pub fn findings_from(hits: Vec<Hit>, rules: &[Rule]) -> Vec<Finding> {
                 entropy: hit.entropy,
                 locations: Vec::new(),
                 verdict: Verdict::Unchecked,
+                in_head: None,
             });
         finding.locations.push(hit.location.clone());
     }

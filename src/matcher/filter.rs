@@ -194,9 +194,10 @@ pub fn is_patterned(body: &[u8]) -> bool {
     false
 }
 
-/// A body that reads as a name, not a key: letters and `_ - .` only, no digit, and either one
-/// case throughout or camelCase words of three or more letters (`webhook_signature`,
-/// `WebhookSignature`).
+/// A body that reads as a name, not a key: letters and `_ - .` only, no digit, and either
+/// lower-case throughout, UPPER_CASE with a separator, or camelCase words of three or more
+/// letters (`webhook_signature`, `API_KEY_NAME`, `WebhookSignature`). Upper-case letters alone
+/// are not enough: base32 key bodies (AWS key ids) are exactly that.
 pub fn is_identifier(body: &[u8]) -> bool {
     if body.is_empty()
         || !body
@@ -207,8 +208,11 @@ pub fn is_identifier(body: &[u8]) -> bool {
     }
     let has_upper = body.iter().any(u8::is_ascii_uppercase);
     let has_lower = body.iter().any(u8::is_ascii_lowercase);
-    if !(has_upper && has_lower) {
+    if !has_upper {
         return true;
+    }
+    if !has_lower {
+        return body.iter().any(|b| matches!(b, b'_' | b'-' | b'.'));
     }
     // camelCase: split before each upper-case letter and at separators; every word has >= 3 letters.
     let mut word = 0usize;
@@ -337,6 +341,7 @@ mod tests {
         assert!(is_identifier(b"API_KEY_NAME"));
         assert!(!is_identifier(b"aB9xQ2mN7pL4kJ8h"));
         assert!(!is_identifier(b"aBxQmNpLkJhGfDsA"));
+        assert!(!is_identifier(b"QWERTZPLMKJHGFDS"));
     }
 
     #[test]

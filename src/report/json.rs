@@ -23,6 +23,18 @@ struct JsonFinding<'a> {
     entropy: f64,
     snippet: String,
     verdict: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verdict_detail: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_head: Option<bool>,
     locations: Vec<JsonLocation<'a>>,
 }
 
@@ -34,6 +46,14 @@ struct JsonLocation<'a> {
     column: usize,
     end_column: usize,
     snippet: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<&'a str>,
 }
 
 fn location(loc: &Location, show: bool) -> JsonLocation<'_> {
@@ -44,6 +64,10 @@ fn location(loc: &Location, show: bool) -> JsonLocation<'_> {
         column: loc.column,
         end_column: loc.end_column,
         snippet: loc.snippet.render(show).0,
+        commit: loc.commit.as_ref().map(|c| c.id.as_str()),
+        author: loc.commit.as_ref().map(|c| c.author.as_str()),
+        email: loc.commit.as_ref().map(|c| c.email.as_str()),
+        date: loc.commit.as_ref().map(|c| c.date.as_str()),
     }
 }
 
@@ -69,6 +93,12 @@ pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) ->
                 entropy: (f.entropy * 1000.0).round() / 1000.0,
                 snippet: primary.snippet.render(show).0,
                 verdict: f.verdict.as_str(),
+                verdict_detail: f.verdict.detail(),
+                commit: primary.commit.as_ref().map(|c| c.id.as_str()),
+                author: primary.commit.as_ref().map(|c| c.author.as_str()),
+                email: primary.commit.as_ref().map(|c| c.email.as_str()),
+                date: primary.commit.as_ref().map(|c| c.date.as_str()),
+                in_head: f.in_head,
                 locations: f.locations.iter().map(|l| location(l, show)).collect(),
             }
         })
