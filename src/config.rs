@@ -3,9 +3,10 @@
 
 use std::path::PathBuf;
 
-use crate::cli::{ColorChoice, Format, RuleArgs, RunArgs, ScanArgs};
+use crate::cli::{ColorChoice, Format, HistoryArgs, RuleArgs, RunArgs, ScanArgs};
 use crate::rules::LoadOptions;
 use crate::source::fs::WalkOptions;
+use crate::source::git::Selection;
 
 /// Output settings shared by every command.
 #[derive(Debug, Clone, Copy)]
@@ -69,6 +70,10 @@ pub struct ScanConfig {
     pub stdin: bool,
     pub walk: WalkOptions,
     pub run: RunConfig,
+    /// Scan the git index instead of paths (`--staged`, `--pre-commit`).
+    pub staged: bool,
+    /// Running as a git hook (`--pre-commit`): compact output, no progress, no live checks.
+    pub hook: bool,
 }
 
 impl ScanConfig {
@@ -96,6 +101,38 @@ impl ScanConfig {
                 threads: run.threads,
             },
             run,
+            staged: args.staged || args.pre_commit,
+            hook: args.pre_commit,
+        }
+    }
+}
+
+/// Everything `keyhound history` needs.
+#[derive(Debug, Clone)]
+pub struct HistoryConfig {
+    /// A path inside the repository.
+    pub path: PathBuf,
+    pub selection: Selection,
+    pub max_file_size: u64,
+    pub run: RunConfig,
+}
+
+impl HistoryConfig {
+    pub fn from_args(args: &HistoryArgs) -> HistoryConfig {
+        let selection = match (&args.range, &args.since, &args.branch) {
+            (Some(range), _, _) => Selection::Range(range.clone()),
+            (None, Some(base), tip) => Selection::Since {
+                base: base.clone(),
+                tip: tip.clone(),
+            },
+            (None, None, Some(branch)) => Selection::Branch(branch.clone()),
+            (None, None, None) => Selection::All,
+        };
+        HistoryConfig {
+            path: args.path.clone().unwrap_or_else(|| PathBuf::from(".")),
+            selection,
+            max_file_size: args.max_file_size,
+            run: RunConfig::from_args(&args.run),
         }
     }
 }

@@ -115,6 +115,8 @@ pub struct Commit {
     pub email: String,
     /// Author date, RFC 3339.
     pub date: String,
+    /// Author date, Unix seconds: orders locations so the first is where a key first appeared.
+    pub time: i64,
 }
 
 /// One piece of a snippet line: plain text, or (part of) a secret that is redacted on output.
@@ -195,6 +197,8 @@ pub struct Hit {
     pub secret: Secret,
     pub entropy: f64,
     pub location: Location,
+    /// For history scans: whether the key is still in HEAD's tree.
+    pub in_head: Option<bool>,
 }
 
 /// A leaked key: one rule, one secret, every place it occurs.
@@ -251,6 +255,7 @@ pub fn hits_in(blob: &[u8], path: &str, matches: &[Match], rules: &[Rule]) -> Ve
                 snippet: snippet(blob, m, line_start, matches, rules),
                 commit: None,
             },
+            in_head: None,
         });
     }
     hits
@@ -353,19 +358,32 @@ pub fn findings_from(hits: Vec<Hit>, rules: &[Rule]) -> Vec<Finding> {
                 in_head: None,
             });
         finding.locations.push(hit.location.clone());
+        if let Some(in_head) = hit.in_head {
+            finding.in_head = Some(finding.in_head.unwrap_or(false) || in_head);
+        }
     }
     let mut findings: Vec<Finding> = by_key.into_values().collect();
     for f in &mut findings {
+        // Oldest commit first (history), so the first location is where the key appeared.
         f.locations
-            .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+            .sort_by(|a, b| location_order(a).cmp(&location_order(b)));
         f.locations
-            .dedup_by(|b, a| a.path == b.path && a.line == b.line && a.column == b.column);
+            .dedup_by(|b, a| location_order(a) == location_order(b));
     }
     findings.sort_by(|a, b| {
         let (la, lb) = (a.primary(), b.primary());
         (&la.path, la.line, la.column, &a.rule_id).cmp(&(&lb.path, lb.line, lb.column, &b.rule_id))
     });
     findings
+}
+
+/// Commit time and id (history), then path, line and column.
+fn location_order(l: &Location) -> (i64, &str, &str, usize, usize) {
+    let (time, id) = l
+        .commit
+        .as_ref()
+        .map_or((0, ""), |c| (c.time, c.id.as_str()));
+    (time, id, &l.path, l.line, l.column)
 }
 
 #[cfg(test)]
