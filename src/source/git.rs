@@ -204,7 +204,7 @@ pub fn inventory(repo: &Repository, selection: &Selection) -> Result<Inventory, 
     };
     for oid in boundary {
         if let Ok(tree) = repo.find_commit(oid).and_then(|c| c.tree()) {
-            walker.mark_known(&tree);
+            walker.mark_known(&tree, "");
         }
     }
     for i in 0..walker.inv.commits.len() {
@@ -259,22 +259,25 @@ fn plural_commits(n: usize) -> String {
 
 struct TreeWalker<'a> {
     repo: &'a Repository,
-    seen_trees: HashSet<Oid>,
+    /// Trees already walked, by id *and* path: the same tree under a new path (a directory
+    /// renamed or copied) puts its blobs at new paths, so it is walked again there.
+    seen_trees: HashSet<(Oid, u64)>,
     known: HashSet<Oid>,
     inv: &'a mut Inventory,
 }
 
 impl TreeWalker<'_> {
     /// Marks a boundary tree and everything in it as already seen.
-    fn mark_known(&mut self, tree: &Tree<'_>) {
-        if !self.seen_trees.insert(tree.id()) {
+    fn mark_known(&mut self, tree: &Tree<'_>, prefix: &str) {
+        if !self.seen_trees.insert((tree.id(), path_hash(prefix))) {
             return;
         }
         for entry in tree.iter() {
             match entry.kind() {
                 Some(ObjectType::Tree) => {
                     if let Ok(sub) = self.repo.find_tree(entry.id()) {
-                        self.mark_known(&sub);
+                        let path = format!("{prefix}{}/", String::from_utf8_lossy(entry.name_bytes()));
+                        self.mark_known(&sub, &path);
                     }
                 }
                 Some(ObjectType::Blob) => {
@@ -286,7 +289,7 @@ impl TreeWalker<'_> {
     }
 
     fn walk(&mut self, tree: &Tree<'_>, prefix: &str, commit: u32) {
-        if !self.seen_trees.insert(tree.id()) {
+        if !self.seen_trees.insert((tree.id(), path_hash(prefix))) {
             return;
         }
         for entry in tree.iter() {
@@ -344,6 +347,14 @@ impl TreeWalker<'_> {
             }
         }
     }
+}
+
+/// A 64-bit hash of a tree's path, so the seen-set does not hold a string per tree.
+fn path_hash(path: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    path.hash(&mut h);
+    h.finish()
 }
 
 /// Reads the blobs of `inv`, calling `visit(blob index, bytes)` for each one that is text and
