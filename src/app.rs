@@ -243,7 +243,17 @@ fn run_history(
 ) -> Result<ExitCode> {
     let repo = git::open(&config.path)?;
     let matcher = load_matcher(&config.run)?;
+    let phase = Instant::now();
     let inventory = git::inventory(&repo, &config.selection)?;
+    if output.verbosity >= 2 {
+        eprintln!(
+            "keyhound: listed {} commits and {} blobs in {:.2}s",
+            inventory.commits.len(),
+            inventory.blobs.len(),
+            phase.elapsed().as_secs_f64()
+        );
+    }
+    let phase = Instant::now();
     let mut tally = Tally {
         commits: Some(inventory.commits.len()),
         ..Tally::default()
@@ -282,7 +292,20 @@ fn run_history(
         tally.bytes += v.bytes;
         blob_hits.extend(v.hits);
     }
+    if output.verbosity >= 2 {
+        eprintln!(
+            "keyhound: read and scanned the blobs in {:.2}s",
+            phase.elapsed().as_secs_f64()
+        );
+    }
+    let phase = Instant::now();
     tally.hits = attribute(&repo, &inventory, blob_hits);
+    if output.verbosity >= 2 {
+        eprintln!(
+            "keyhound: attributed the findings in {:.2}s",
+            phase.elapsed().as_secs_f64()
+        );
+    }
     finish(&config.run, output, &matcher, tally, started, hook)
 }
 
@@ -573,11 +596,10 @@ fn rules_list(load: &LoadOptions, format: ListFormat) -> Result<ExitCode> {
                 result = result.and_then(|()| {
                     writeln!(
                         out,
-                        "{:id_width$}  {:provider_width$}  {:8}  {}",
+                        "{:id_width$}  {:provider_width$}  {:8}  no",
                         r.id,
                         r.provider,
                         r.severity.as_str(),
-                        "no"
                     )
                 });
             }

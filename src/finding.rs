@@ -330,19 +330,22 @@ fn lossy(bytes: &[u8]) -> String {
 /// rule and a generic rule found the same secret, the generic finding is dropped. Sorted by
 /// first location.
 pub fn findings_from(hits: Vec<Hit>, rules: &[Rule]) -> Vec<Finding> {
-    let specific: std::collections::HashSet<&str> = hits
-        .iter()
-        .filter(|h| !rules[h.rule].generic)
-        .map(|h| h.secret.expose())
-        .collect();
+    // One key is one finding under its most specific name: where a provider rule found a
+    // secret anywhere, a generic rule's places for it become that finding's places.
+    let mut specific: std::collections::HashMap<&str, usize> = Default::default();
+    for h in hits.iter().filter(|h| !rules[h.rule].generic) {
+        let entry = specific.entry(h.secret.expose()).or_insert(h.rule);
+        *entry = (*entry).min(h.rule);
+    }
     let mut by_key: std::collections::HashMap<(usize, Secret), Finding> = Default::default();
     for hit in hits.iter() {
-        let rule = &rules[hit.rule];
-        if rule.generic && specific.contains(hit.secret.expose()) {
-            continue;
-        }
+        let rule_index = match specific.get(hit.secret.expose()) {
+            Some(&r) if rules[hit.rule].generic => r,
+            _ => hit.rule,
+        };
+        let rule = &rules[rule_index];
         let finding = by_key
-            .entry((hit.rule, hit.secret.clone()))
+            .entry((rule_index, hit.secret.clone()))
             .or_insert_with(|| Finding {
                 rule_id: rule.id.clone(),
                 rule_name: rule.name.clone(),

@@ -276,7 +276,8 @@ impl TreeWalker<'_> {
             match entry.kind() {
                 Some(ObjectType::Tree) => {
                     if let Ok(sub) = self.repo.find_tree(entry.id()) {
-                        let path = format!("{prefix}{}/", String::from_utf8_lossy(entry.name_bytes()));
+                        let path =
+                            format!("{prefix}{}/", String::from_utf8_lossy(entry.name_bytes()));
                         self.mark_known(&sub, &path);
                     }
                 }

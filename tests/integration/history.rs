@@ -19,7 +19,11 @@ impl Repo {
     fn new() -> Repo {
         let tree = Tree::new(&[]);
         let repo = Repository::init(tree.path()).expect("git init");
-        Repo { tree, repo, clock: 1_700_000_000 }
+        Repo {
+            tree,
+            repo,
+            clock: 1_700_000_000,
+        }
     }
 
     fn path(&self) -> &Path {
@@ -64,7 +68,9 @@ impl Repo {
             Err(_) => vec![],
         };
         let parent_refs: Vec<&git2::Commit> = parents.iter().collect();
-        self.repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parent_refs).unwrap()
+        self.repo
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parent_refs)
+            .unwrap()
     }
 
     fn commit(&mut self, message: &str) -> Oid {
@@ -81,7 +87,9 @@ impl Repo {
     fn checkout(&self, name: &str) {
         let refname = format!("refs/heads/{name}");
         self.repo.set_head(&refname).unwrap();
-        self.repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force())).unwrap();
+        self.repo
+            .checkout_head(Some(git2::build::CheckoutBuilder::new().force()))
+            .unwrap();
     }
 
     fn history(&self, extra: &[&str]) -> Run {
@@ -101,7 +109,12 @@ fn locations(f: &Value) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| (l["path"].as_str().unwrap().to_string(), l["commit"].as_str().unwrap().to_string()))
+        .map(|l| {
+            (
+                l["path"].as_str().unwrap().to_string(),
+                l["commit"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -179,7 +192,10 @@ fn one_key_in_forty_commits_and_three_files_is_one_finding() {
         vec![
             ("a.env".to_string(), first.to_string()),
             ("b.yaml".to_string(), introduced_b.unwrap().to_string()),
-            ("nested/c.json".to_string(), introduced_c.unwrap().to_string()),
+            (
+                "nested/c.json".to_string(),
+                introduced_c.unwrap().to_string()
+            ),
         ],
         "{}",
         run.dump()
@@ -211,7 +227,11 @@ fn keys_only_on_a_side_branch_in_a_tag_or_in_the_stash_are_found() {
         r.repo.tag("v1", &obj, &sig, "a release", false).unwrap();
     }
     r.checkout(&main);
-    r.repo.find_branch("tmp", git2::BranchType::Local).unwrap().delete().unwrap();
+    r.repo
+        .find_branch("tmp", git2::BranchType::Local)
+        .unwrap()
+        .delete()
+        .unwrap();
 
     // The stash.
     r.write("README.md", &format!("hello\ntoken {}\n", pc_live(313)));
@@ -220,12 +240,24 @@ fn keys_only_on_a_side_branch_in_a_tag_or_in_the_stash_are_found() {
 
     let run = r.history(&[]);
     let findings = run.findings();
-    let mut paths: Vec<&str> = findings.iter().map(|f| f["path"].as_str().unwrap()).collect();
+    let mut paths: Vec<&str> = findings
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
     paths.sort();
-    assert_eq!(paths, ["README.md", "side.py", "tagged.py"], "{}", run.dump());
+    assert_eq!(
+        paths,
+        ["README.md", "side.py", "tagged.py"],
+        "{}",
+        run.dump()
+    );
     // --branch limits the walk to one ref.
     let run = r.history(&["--branch", "side"]);
-    let paths: Vec<String> = run.findings().iter().map(|f| f["path"].as_str().unwrap().to_string()).collect();
+    let paths: Vec<String> = run
+        .findings()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(paths, ["side.py"], "{}", run.dump());
 }
 
@@ -236,7 +268,10 @@ fn a_merged_key_is_attributed_to_the_branch_commit_not_the_merge() {
     r.commit("base");
     let main = r.repo.head().unwrap().shorthand().unwrap().to_string();
     r.branch("feature");
-    r.write("feature.rs", &format!("const K: &str = \"{}\";\n", pc_live(321)));
+    r.write(
+        "feature.rs",
+        &format!("const K: &str = \"{}\";\n", pc_live(321)),
+    );
     let introduced = r.commit("feature adds a key");
     r.checkout(&main);
     r.write("other.txt", "main moves on\n");
@@ -245,12 +280,20 @@ fn a_merged_key_is_attributed_to_the_branch_commit_not_the_merge() {
     let ours = r.repo.head().unwrap().peel_to_commit().unwrap();
     let theirs = r.repo.find_commit(introduced).unwrap();
     let mut index = r.repo.merge_commits(&ours, &theirs, None).unwrap();
-    let tree = r.repo.find_tree(index.write_tree_to(&r.repo).unwrap()).unwrap();
+    let tree = r
+        .repo
+        .find_tree(index.write_tree_to(&r.repo).unwrap())
+        .unwrap();
     let sig = Signature::new("M", "m@example.org", &Time::new(1_700_100_000, 0)).unwrap();
-    r.repo.commit(Some("HEAD"), &sig, &sig, "merge", &tree, &[&ours, &theirs]).unwrap();
+    r.repo
+        .commit(Some("HEAD"), &sig, &sig, "merge", &tree, &[&ours, &theirs])
+        .unwrap();
     let findings = r.history(&[]).findings();
     let f = only(&findings);
-    assert_eq!(locations(f), vec![("feature.rs".to_string(), introduced.to_string())]);
+    assert_eq!(
+        locations(f),
+        vec![("feature.rs".to_string(), introduced.to_string())]
+    );
     assert_eq!(f["in_head"], true);
 }
 
@@ -260,7 +303,8 @@ fn a_renamed_file_keeps_one_finding_with_both_paths() {
     let key = pc_live(331);
     r.write("old/name.py", &format!("KEY = '{key}'\n"));
     let first = r.commit("add");
-    r.remove("old/name.py").write("new/name.py", &format!("KEY = '{key}'\n"));
+    r.remove("old/name.py")
+        .write("new/name.py", &format!("KEY = '{key}'\n"));
     let renamed = r.commit("rename");
     let findings = r.history(&[]).findings();
     let f = only(&findings);
@@ -268,7 +312,10 @@ fn a_renamed_file_keeps_one_finding_with_both_paths() {
     locs.sort();
     assert_eq!(
         locs,
-        vec![("new/name.py".to_string(), renamed.to_string()), ("old/name.py".to_string(), first.to_string())]
+        vec![
+            ("new/name.py".to_string(), renamed.to_string()),
+            ("old/name.py".to_string(), first.to_string())
+        ]
     );
     assert_eq!(f["commit"], first.to_string());
 }
@@ -291,7 +338,10 @@ fn binary_blobs_are_skipped_and_counted() {
 #[test]
 fn a_key_in_a_file_deleted_later_is_found() {
     let mut r = Repo::new();
-    r.write("secrets/.env", &format!("POLITICAL_COMMS_API_KEY={}\n", pc_live(351)));
+    r.write(
+        "secrets/.env",
+        &format!("POLITICAL_COMMS_API_KEY={}\n", pc_live(351)),
+    );
     r.write("keep.txt", "x\n");
     let added = r.commit("add");
     r.remove("secrets/.env");
@@ -306,7 +356,10 @@ fn a_key_in_a_file_deleted_later_is_found() {
 #[test]
 fn mailmap_names_the_author() {
     let mut r = Repo::new();
-    r.write(".mailmap", "Ada Lovelace <ada@example.org> <old@example.org>\n");
+    r.write(
+        ".mailmap",
+        "Ada Lovelace <ada@example.org> <old@example.org>\n",
+    );
     r.commit("mailmap");
     r.write("k.txt", &format!("{}\n", pc_live(352)));
     r.commit_as("key", ("ada", "old@example.org"));
@@ -321,7 +374,8 @@ fn a_shallow_clone_is_scanned_as_far_as_it_goes_with_a_warning() {
     let mut r = Repo::new();
     r.write("old.txt", &format!("{}\n", pc_live(361)));
     r.commit("old key");
-    r.remove("old.txt").write("new.txt", &format!("{}\n", pc_live(362)));
+    r.remove("old.txt")
+        .write("new.txt", &format!("{}\n", pc_live(362)));
     r.commit("new key");
     let clone = Tree::new(&[]);
     let url = format!("file://{}", r.path().display());
@@ -345,7 +399,11 @@ fn an_empty_repository_says_there_is_nothing_to_scan() {
     run.assert_code(0);
     assert!(run.findings().is_empty());
     run.assert_stderr_contains("no commits");
-    assert!(run.summary().contains("0 blobs from 0 commits"), "{}", run.dump());
+    assert!(
+        run.summary().contains("0 blobs from 0 commits"),
+        "{}",
+        run.dump()
+    );
 }
 
 #[test]
@@ -394,17 +452,26 @@ fn staged_scan_judges_the_index_not_the_work_tree() {
     r.write("app.py", "print('hi')\n");
     r.commit("base");
     // Staged version has the key; the work tree no longer does.
-    r.write("app.py", &format!("print('hi')\nKEY = '{}'\n", pc_live(381)));
+    r.write(
+        "app.py",
+        &format!("print('hi')\nKEY = '{}'\n", pc_live(381)),
+    );
     r.stage("app.py");
     r.write("app.py", "print('hi')\n");
     let run = r.tree.run(&["scan", "--staged", "--format", "json"]);
     let findings = run.findings();
     let f = only(&findings);
-    assert_eq!((f["path"].as_str(), f["line"].as_u64()), (Some("app.py"), Some(2)));
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64()),
+        (Some("app.py"), Some(2))
+    );
 
     // The reverse: the work tree has the key, the index does not.
     r.stage("app.py");
-    r.write("app.py", &format!("print('hi')\nKEY = '{}'\n", pc_live(382)));
+    r.write(
+        "app.py",
+        &format!("print('hi')\nKEY = '{}'\n", pc_live(382)),
+    );
     let run = r.tree.run(&["scan", "--staged", "--format", "json"]);
     run.assert_code(0);
     assert!(run.findings().is_empty(), "{}", run.dump());
@@ -415,7 +482,10 @@ fn staged_scan_reports_only_added_lines_with_staged_line_numbers() {
     let mut r = Repo::new();
     r.write("conf.env", &format!("OLD={}\n", pc_live(391)));
     r.commit("an old key");
-    r.write("conf.env", &format!("# header\nOLD={}\nNEW={}\n", pc_live(391), pc_live(392)));
+    r.write(
+        "conf.env",
+        &format!("# header\nOLD={}\nNEW={}\n", pc_live(391), pc_live(392)),
+    );
     r.stage("conf.env");
     let run = r.tree.run(&["scan", "--staged", "--format", "json"]);
     let findings = run.findings();
@@ -460,15 +530,25 @@ fn install_hook_writes_an_executable_hook_and_respects_hooks_path() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&hook).unwrap().permissions().mode() & 0o111, 0o111);
+        assert_eq!(
+            std::fs::metadata(&hook).unwrap().permissions().mode() & 0o111,
+            0o111
+        );
     }
     // A second install refuses to overwrite, --force replaces.
-    r.tree.run(&["install-hook"]).assert_code(2).assert_stderr_contains("--force");
+    r.tree
+        .run(&["install-hook"])
+        .assert_code(2)
+        .assert_stderr_contains("--force");
     r.tree.run(&["install-hook", "--force"]).assert_code(0);
 
     // core.hooksPath is honoured (relative to the work tree).
     let r = Repo::new();
-    r.repo.config().unwrap().set_str("core.hooksPath", "githooks").unwrap();
+    r.repo
+        .config()
+        .unwrap()
+        .set_str("core.hooksPath", "githooks")
+        .unwrap();
     r.tree.run(&["install-hook"]).assert_code(0);
     assert!(r.path().join("githooks/pre-commit").exists());
     assert!(!r.path().join(".git/hooks/pre-commit").exists());
@@ -486,7 +566,12 @@ fn the_installed_hook_blocks_a_commit_that_adds_a_key() {
         .env("PATH", "/nonexistent") // use the absolute path the hook recorded
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("leak.py:1:8"));
 }
 
@@ -499,17 +584,34 @@ fn pre_commit_hooks_file_carries_every_required_field() {
     let mut ids = Vec::new();
     for hook in hooks {
         for field in ["id", "name", "entry", "language"] {
-            assert!(hook[field].as_str().is_some_and(|v| !v.is_empty()), "{field} missing in {hook:?}");
+            assert!(
+                hook[field].as_str().is_some_and(|v| !v.is_empty()),
+                "{field} missing in {hook:?}"
+            );
         }
         assert_eq!(hook["pass_filenames"].as_bool(), Some(false));
-        let stages: Vec<&str> = hook["stages"].as_vec().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+        let stages: Vec<&str> = hook["stages"]
+            .as_vec()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
         assert_eq!(stages, ["pre-commit", "pre-push", "manual"]);
-        assert!(hook["entry"].as_str().unwrap().starts_with("keyhound scan --pre-commit"));
-        ids.push((hook["id"].as_str().unwrap().to_string(), hook["language"].as_str().unwrap().to_string()));
+        assert!(hook["entry"]
+            .as_str()
+            .unwrap()
+            .starts_with("keyhound scan --pre-commit"));
+        ids.push((
+            hook["id"].as_str().unwrap().to_string(),
+            hook["language"].as_str().unwrap().to_string(),
+        ));
     }
     assert_eq!(
         ids,
-        [("keyhound".to_string(), "rust".to_string()), ("keyhound-system".to_string(), "system".to_string())]
+        [
+            ("keyhound".to_string(), "rust".to_string()),
+            ("keyhound-system".to_string(), "system".to_string())
+        ]
     );
 }
 
@@ -523,7 +625,9 @@ fn human_history_output_shows_commit_author_date_and_path() {
     let short = &c.to_string()[..12];
     assert!(run.stdout.contains("cfg/app.yaml:1:10"), "{}", run.dump());
     assert!(
-        run.stdout.contains(&format!("commit {short} by Ada Lovelace <ada@example.org> on 2023-11-14T22:14:20Z")),
+        run.stdout.contains(&format!(
+            "commit {short} by Ada Lovelace <ada@example.org> on 2023-11-14T22:14:20Z"
+        )),
         "{}",
         run.dump()
     );
