@@ -145,7 +145,7 @@ fn scan_rule(index: usize, rule: &Rule, blob: &[u8], path: Option<&[u8]>, out: &
 /// provider rule's match is dropped, and the same rule matching the same span twice (through
 /// two of its patterns) counts once.
 fn resolve_overlaps(rules: &[Rule], out: &mut Vec<Match>) {
-    out.sort_by(|a, b| (a.start, a.end, a.rule).cmp(&(b.start, b.end, b.rule)));
+    out.sort_by_key(|m| (m.start, m.end, m.rule));
     out.dedup_by(|b, a| a.rule == b.rule && a.start == b.start && a.end == b.end);
     let has_generic = out.iter().any(|m| rules[m.rule].generic);
     let has_specific = out.iter().any(|m| !rules[m.rule].generic);
