@@ -129,3 +129,97 @@ pub(crate) const REMEDIATION: &str = "Rotate the key at the provider that issued
     remove it from the code (read it from the environment or a secret manager instead) and from \
     the git history (for example with git filter-repo), and check that no fork, cache or CI log \
     still holds it.";
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::finding::{Location, Secret, Snippet, Verdict};
+
+    /// A writer whose bytes the test can read while the report still holds it.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Shared {
+        fn lines(&self) -> usize {
+            self.0
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+        }
+    }
+
+    fn finding(paths: &[&str]) -> Finding {
+        Finding {
+            rule_id: "r".into(),
+            rule_name: "R".into(),
+            provider: "P".into(),
+            severity: Severity::High,
+            description: None,
+            secret: Secret::new("s3cr3t"),
+            redacted: "*****".into(),
+            fingerprint: "f".into(),
+            entropy: 2.5,
+            locations: paths
+                .iter()
+                .map(|p| Location {
+                    path: p.to_string(),
+                    line: 1,
+                    column: 1,
+                    end_line: 1,
+                    end_column: 7,
+                    snippet: Snippet::default(),
+                    commit: None,
+                })
+                .collect(),
+            verdict: Verdict::Unchecked,
+            in_head: None,
+        }
+    }
+
+    #[test]
+    fn json_lines_are_written_as_each_finding_is_added() {
+        let out = Shared::default();
+        // Buffered, as the app writes: the report must flush each finding itself.
+        let buffered = io::BufWriter::new(out.clone());
+        let mut report = open(Format::Jsonl, ReportOptions::default(), Box::new(buffered));
+        report.add(finding(&["a", "b"])).unwrap();
+        assert_eq!(
+            out.lines(),
+            2,
+            "one line per location, before the scan ends"
+        );
+        report.add(finding(&["c"])).unwrap();
+        assert_eq!(out.lines(), 3);
+        report.finish().unwrap();
+        assert_eq!(out.lines(), 3);
+    }
+
+    #[test]
+    fn documents_are_written_whole_at_the_end() {
+        let out = Shared::default();
+        let mut report = open(
+            Format::Sarif,
+            ReportOptions::default(),
+            Box::new(out.clone()),
+        );
+        report.add(finding(&["a"])).unwrap();
+        assert_eq!(out.lines(), 0);
+        report.finish().unwrap();
+        let log: serde_json::Value = serde_json::from_slice(&out.0.lock().unwrap()).unwrap();
+        assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 1);
+    }
+}
