@@ -16,7 +16,7 @@ use crate::cli::{Cli, Command, HistoryArgs, InstallHookArgs, ListFormat, RulesCo
 use crate::config::{rule_load, HistoryConfig, Output, RunConfig, ScanConfig};
 use crate::finding::{self, Hit};
 use crate::matcher::{Match, Matcher, Scratch};
-use crate::report::{self, ReportOptions};
+use crate::report::{self, Report, ReportOptions};
 use crate::rules::{check, LoadOptions, RuleSet};
 use crate::source::git::{self, Selection};
 use crate::source::{fs, is_binary, staged, Blob, SkipReason, Skipped, Visitor};
@@ -111,6 +111,7 @@ fn scan(args: &ScanArgs, output: Output) -> Result<ExitCode> {
         }
     }
     let matcher = load_matcher(&config.run)?;
+    let report = open_report(&config.run, output, false)?;
     let mut tally = Tally::default();
     if config.stdin {
         let mut visitor = ScanVisitor::new(&matcher);
@@ -122,7 +123,7 @@ fn scan(args: &ScanArgs, output: Output) -> Result<ExitCode> {
             merge(&mut tally, visitor.tally);
         }
     }
-    finish(&config.run, output, &matcher, tally, started, false)
+    finish(&config.run, output, &matcher, tally, report, started)
 }
 
 /// `scan --staged` / `--pre-commit`: the index's blobs, keys on added lines only.
@@ -197,7 +198,8 @@ fn scan_staged(config: &ScanConfig, output: Output, started: Instant) -> Result<
     for t in tallies {
         merge(&mut tally, t);
     }
-    finish(&config.run, output, &matcher, tally, started, config.hook)
+    let report = open_report(&config.run, output, config.hook)?;
+    finish(&config.run, output, &matcher, tally, report, started)
 }
 
 /// `keyhound history`.
@@ -243,6 +245,7 @@ fn run_history(
 ) -> Result<ExitCode> {
     let repo = git::open(&config.path)?;
     let matcher = load_matcher(&config.run)?;
+    let report = open_report(&config.run, output, hook)?;
     let phase = Instant::now();
     let inventory = git::inventory(&repo, &config.selection)?;
     if output.verbosity >= 2 {
@@ -306,7 +309,7 @@ fn run_history(
             phase.elapsed().as_secs_f64()
         );
     }
-    finish(&config.run, output, &matcher, tally, started, hook)
+    finish(&config.run, output, &matcher, tally, report, started)
 }
 
 /// Turns hits in blobs into hits at the commits and paths that introduced each key, and marks
@@ -419,32 +422,51 @@ fn load_matcher(run: &RunConfig) -> Result<Matcher> {
     Ok(Matcher::new(rules))
 }
 
+/// Opens the report a run asked for: on stdout, or on `--output FILE`, created before the
+/// scan starts so that a path that cannot be written fails at once, not after a long scan.
+fn open_report(run: &RunConfig, output: Output, compact: bool) -> Result<Box<dyn Report>> {
+    let (out, color): (Box<dyn Write>, bool) = match &run.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            (Box::new(io::BufWriter::new(file)), false)
+        }
+        None => (Box::new(io::BufWriter::new(io::stdout())), output.color),
+    };
+    let opts = ReportOptions {
+        show_secrets: run.show_secrets,
+        color,
+        compact,
+    };
+    Ok(report::open(run.format, opts, out))
+}
+
 /// The stages after scanning, shared by every scanning command: hits → findings → report →
-/// summary → exit code.
+/// summary → exit code. Each finding goes to the report as soon as it is final, so a streaming
+/// format (JSON Lines) writes it then.
 fn finish(
     run: &RunConfig,
     output: Output,
     matcher: &Matcher,
     mut tally: Tally,
+    mut report: Box<dyn Report>,
     started: Instant,
-    hook: bool,
 ) -> Result<ExitCode> {
     tally.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     let findings = finding::findings_from(std::mem::take(&mut tally.hits), matcher.rules());
+    let found = findings.len();
 
-    let opts = ReportOptions {
-        show_secrets: run.show_secrets,
-        color: output.color,
-        compact: hook,
-    };
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let written = report::write(run.format, &findings, &opts, &mut out).and_then(|()| out.flush());
+    let written = findings
+        .into_iter()
+        .try_for_each(|f| report.add(f))
+        .and_then(|()| report.finish());
     match written {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-        other => other.context("writing the report")?,
+        other => other.with_context(|| match &run.output {
+            Some(path) => format!("writing the report to {}", path.display()),
+            None => "writing the report".to_string(),
+        })?,
     }
-    drop(out);
 
     let errors = tally.skipped.iter().filter(|s| s.reason.is_error()).count();
     if !output.quiet {
@@ -452,11 +474,11 @@ fn finish(
             eprintln!("keyhound: warning: {warning}");
         }
         report_skipped(&tally.skipped, output.verbosity);
-        eprintln!("{}", summary(&tally, findings.len(), started.elapsed()));
+        eprintln!("{}", summary(&tally, found, started.elapsed()));
     }
     Ok(if run.strict && errors > 0 {
         ExitCode::from(2)
-    } else if !findings.is_empty() {
+    } else if found > 0 {
         ExitCode::from(run.exit_code)
     } else {
         ExitCode::SUCCESS
@@ -592,11 +614,13 @@ fn rules_list(load: &LoadOptions, format: ListFormat) -> Result<ExitCode> {
                 "{:id_width$}  {:provider_width$}  {:8}  LIVE CHECK",
                 "ID", "PROVIDER", "SEVERITY"
             );
+            // No rule has a live check until verification exists.
+            let live_check = "no";
             for r in rules.rules() {
                 result = result.and_then(|()| {
                     writeln!(
                         out,
-                        "{:id_width$}  {:provider_width$}  {:8}  no",
+                        "{:id_width$}  {:provider_width$}  {:8}  {live_check}",
                         r.id,
                         r.provider,
                         r.severity.as_str(),

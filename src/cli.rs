@@ -120,6 +120,10 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
+    /// Write the report to this file instead of stdout (the summary still goes to stderr).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
     /// Print secrets in full instead of redacted.
     #[arg(long)]
     pub show_secrets: bool,
@@ -177,6 +181,16 @@ pub enum Format {
     Human,
     /// A JSON array of findings.
     Json,
+    /// JSON Lines: one object per location of a key, written as each finding is final.
+    Jsonl,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF consumers.
+    Sarif,
+    /// JUnit XML: one failing test case per finding, for GitLab and Jenkins test reports.
+    Junit,
+    /// GitHub Actions workflow commands: annotations on the pull request's diff.
+    Github,
+    /// CSV with a header row, one row per location of a key.
+    Csv,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

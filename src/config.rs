@@ -41,6 +41,8 @@ impl Output {
 pub struct RunConfig {
     pub rules: LoadOptions,
     pub format: Format,
+    /// Where the report goes; `None` is stdout.
+    pub output: Option<PathBuf>,
     pub show_secrets: bool,
     pub strict: bool,
     pub exit_code: u8,
@@ -53,6 +55,7 @@ impl RunConfig {
         RunConfig {
             rules: rule_load(&args.rules),
             format: args.format,
+            output: args.output.clone(),
             show_secrets: args.show_secrets,
             strict: args.strict,
             exit_code: args.exit_code,

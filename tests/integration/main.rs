@@ -7,6 +7,7 @@ mod detect;
 mod exit_codes;
 mod history;
 mod output;
+mod reports;
 mod robustness;
 mod rules_cmd;
 mod support;

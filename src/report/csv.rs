@@ -1,0 +1,68 @@
+//! `--format csv`: a header row, then one row per location of a key, quoted by the `csv`
+//! crate (RFC 4180). The commit columns are empty outside history scans, as is `in_head`.
+
+use std::io::{self, Write};
+
+use super::ReportOptions;
+use crate::finding::Finding;
+
+const HEADER: [&str; 17] = [
+    "rule_id",
+    "rule_name",
+    "provider",
+    "severity",
+    "path",
+    "line",
+    "column",
+    "end_line",
+    "end_column",
+    "secret",
+    "fingerprint",
+    "verdict",
+    "commit",
+    "author",
+    "email",
+    "date",
+    "in_head",
+];
+
+/// Writes the header row and one row per location; only the header when there are none.
+pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+    let mut csv = ::csv::Writer::from_writer(out);
+    csv.write_record(HEADER)?;
+    for f in findings {
+        let secret = if opts.show_secrets {
+            f.secret.expose()
+        } else {
+            &f.redacted
+        };
+        let in_head = match f.in_head {
+            Some(true) => "true",
+            Some(false) => "false",
+            None => "",
+        };
+        for loc in &f.locations {
+            let commit = loc.commit.as_ref();
+            csv.write_record([
+                f.rule_id.as_str(),
+                &f.rule_name,
+                &f.provider,
+                f.severity.as_str(),
+                &loc.path,
+                &loc.line.to_string(),
+                &loc.column.to_string(),
+                &loc.end_line.to_string(),
+                &loc.end_column.to_string(),
+                secret,
+                &f.fingerprint,
+                f.verdict.as_str(),
+                commit.map_or("", |c| c.id.as_str()),
+                commit.map_or("", |c| c.author.as_str()),
+                commit.map_or("", |c| c.email.as_str()),
+                commit.map_or("", |c| c.date.as_str()),
+                in_head,
+            ])?;
+        }
+    }
+    csv.flush()
+}

@@ -1,0 +1,90 @@
+//! `--format github`: GitHub Actions workflow commands, one per location of a key
+//! (`::error file=…,line=…,col=…,title=…::message`), so that findings show on the pull
+//! request's diff without a SARIF upload. Critical and high findings are errors, medium ones
+//! warnings, low and info ones notices.
+//!
+//! The runner rejects `col`/`endColumn` on an annotation that spans lines, so a key that spans
+//! lines (a PEM block) is annotated by lines only. `endColumn` is keyhound's own: just past the
+//! key's last character.
+
+use std::io::{self, Write};
+
+use super::ReportOptions;
+use crate::finding::{Finding, Location};
+use crate::rules::Severity;
+
+/// Writes one workflow command per location of each finding; nothing when there are none.
+pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+    for f in findings {
+        for loc in &f.locations {
+            writeln!(out, "{}", command(f, loc, opts.show_secrets))?;
+        }
+    }
+    Ok(())
+}
+
+fn command(f: &Finding, loc: &Location, show: bool) -> String {
+    let kind = match f.severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "notice",
+    };
+    let path = loc.path.strip_prefix("./").unwrap_or(&loc.path);
+    let mut properties = vec![
+        ("file", path.to_string()),
+        ("line", loc.line.to_string()),
+        ("endLine", loc.end_line.to_string()),
+    ];
+    if loc.line == loc.end_line {
+        properties.push(("col", loc.column.to_string()));
+        properties.push(("endColumn", loc.end_column.to_string()));
+    }
+    properties.push(("title", format!("{} ({})", f.rule_name, f.rule_id)));
+    let properties: Vec<String> = properties
+        .iter()
+        .map(|(k, v)| format!("{k}={}", escape_property(v)))
+        .collect();
+
+    let secret = if show { f.secret.expose() } else { &f.redacted };
+    let mut message = format!("{} ({}): {secret}", f.rule_name, f.severity);
+    if let Some(c) = &loc.commit {
+        let short = c.id.get(..12).unwrap_or(&c.id);
+        message.push_str(&format!(
+            ", introduced in commit {short} by {} on {}",
+            c.author, c.date
+        ));
+    }
+    message.push_str(&format!(
+        ". Rotate it at the provider, then remove it from the code and the git history. \
+         Fingerprint {}.",
+        f.fingerprint
+    ));
+    format!(
+        "::{kind} {}::{}",
+        properties.join(","),
+        escape_data(&message)
+    )
+}
+
+/// A command's message: `%`, CR and LF are percent-encoded, as the runner decodes them.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A command's property value: as a message, and `:` and `,` too, which delimit properties.
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_as_the_runner_decodes() {
+        assert_eq!(escape_data("100% a:b,c\r\nd"), "100%25 a:b,c%0D%0Ad");
+        assert_eq!(escape_property("100% a:b,c\nd"), "100%25 a%3Ab%2Cc%0Ad");
+    }
+}
