@@ -632,3 +632,31 @@ fn human_history_output_shows_commit_author_date_and_path() {
         run.dump()
     );
 }
+
+#[test]
+fn a_missing_object_is_named_and_fails_strict() {
+    let mut r = Repo::new();
+    r.write("a.txt", &format!("{}\n", pc_live(396)));
+    r.write("b.txt", "plain text that will go missing\n");
+    r.commit("two files");
+    let blob = r
+        .repo
+        .index()
+        .unwrap()
+        .get_path(Path::new("b.txt"), 0)
+        .unwrap()
+        .id
+        .to_string();
+    let loose = r
+        .path()
+        .join(".git/objects")
+        .join(&blob[..2])
+        .join(&blob[2..]);
+    std::fs::remove_file(&loose).expect("git2 writes loose objects");
+    let run = r.history(&[]);
+    run.assert_code(1);
+    run.assert_stderr_contains(&format!("missing or corrupt blob {blob}"));
+    run.assert_stderr_contains("b.txt");
+    assert_eq!(only(&run.findings())["path"], "a.txt");
+    r.history(&["--strict"]).assert_code(2);
+}
