@@ -660,3 +660,24 @@ fn a_missing_object_is_named_and_fails_strict() {
     assert_eq!(only(&run.findings())["path"], "a.txt");
     r.history(&["--strict"]).assert_code(2);
 }
+
+#[test]
+fn sarif_of_a_history_scan_is_valid_and_names_the_commit() {
+    let mut r = Repo::new();
+    r.write("svc/config.py", &format!("KEY = '{}'\n", pc_live(397)));
+    let added = r.commit("add");
+    r.write("svc/config.py", "KEY = None\n");
+    r.commit("remove");
+    let run = r.tree.run(&["history", "--format", "sarif"]);
+    run.assert_code(1);
+    let log: Value = serde_json::from_str(&run.stdout).expect("SARIF is JSON");
+    crate::reports::assert_valid_sarif(&log);
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], PC_RULE);
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "svc/config.py"
+    );
+    assert_eq!(result["properties"]["commit"], added.to_string());
+    run.assert_nowhere(&pc_live(397));
+}

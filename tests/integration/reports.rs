@@ -221,7 +221,7 @@ fn sarif_validator() -> jsonschema::Validator {
         .expect("the SARIF schema compiles")
 }
 
-fn assert_valid_sarif(log: &Value) {
+pub(crate) fn assert_valid_sarif(log: &Value) {
     let validator = sarif_validator();
     let errors: Vec<String> = validator
         .iter_errors(log)
