@@ -403,7 +403,10 @@ mod tests {
     #[test]
     fn redaction_keeps_only_the_keyword() {
         assert_eq!(
-            redact(concat!("pc_", "live_q8Zr3LxV1mTw6KpN"), &["pc_live_".into()]),
+            redact(
+                concat!("pc_", "live_q8Zr3LxV1mTw6KpN"),
+                &["pc_live_".into()]
+            ),
             "pc_live_*****"
         );
         assert_eq!(redact("q8Zr3LxV1mTw6KpN", &["token".into()]), "*****");

@@ -172,6 +172,9 @@ pub fn is_patterned(body: &[u8]) -> bool {
             return true;
         }
     }
+    if body.len() > BLOCK_LEN {
+        return false;
+    }
     let (mut same, mut up, mut down) = (1, 1, 1);
     for pair in body.windows(2) {
         let (a, b) = (pair[0], pair[1]);
@@ -350,6 +353,10 @@ mod tests {
         assert!(is_patterned(b"aaaaaaaaaaaa"));
         assert!(is_patterned(b"abababababab"));
         assert!(!is_patterned(b"q8Zr3LxV1mTw6KpN"));
+        // A key block's DER padding is not a pattern.
+        let block = format!("b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB{}", "Zq3x".repeat(60));
+        assert!(!is_patterned(block.as_bytes()));
+        assert!(!is_placeholder(format!("Comment: A <a@b.c>\n{}", "Zq3x".repeat(70)).as_bytes()));
     }
 
     #[test]
