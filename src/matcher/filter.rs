@@ -136,10 +136,17 @@ pub fn shannon_entropy(bytes: &[u8]) -> f64 {
         .sum()
 }
 
+/// Past this length a secret is a block (a PEM or PGP key), not a token a person would type a
+/// placeholder for: angle brackets (a PGP `Comment: Name <email>` line) and runs of one
+/// character (DER's zero padding, `AAAAAA`) are normal in it.
+const BLOCK_LEN: usize = 256;
+
 /// `YOUR_API_KEY`, `<token>`, `xxxx…`, `changeme`, `...`, published `…EXAMPLE` keys.
 pub fn is_placeholder(secret: &[u8]) -> bool {
+    let block = secret.len() > BLOCK_LEN;
     PLACEHOLDERS
         .iter()
+        .filter(|p| !(block && matches!(**p, "<" | ">")))
         .any(|p| contains_ignore_ascii_case(secret, p.as_bytes()))
 }
 
@@ -354,9 +361,14 @@ mod tests {
         assert!(is_patterned(b"abababababab"));
         assert!(!is_patterned(b"q8Zr3LxV1mTw6KpN"));
         // A key block's DER padding is not a pattern.
-        let block = format!("b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB{}", "Zq3x".repeat(60));
+        let block = format!(
+            "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB{}",
+            "Zq3x".repeat(60)
+        );
         assert!(!is_patterned(block.as_bytes()));
-        assert!(!is_placeholder(format!("Comment: A <a@b.c>\n{}", "Zq3x".repeat(70)).as_bytes()));
+        assert!(!is_placeholder(
+            format!("Comment: A <a@b.c>\n{}", "Zq3x".repeat(70)).as_bytes()
+        ));
     }
 
     #[test]
