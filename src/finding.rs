@@ -193,6 +193,8 @@ pub struct Location {
 pub struct Hit {
     pub rule: usize,
     pub secret: Secret,
+    /// Named captures of the rule's regex (a key id beside its secret), for live checks.
+    pub captures: Vec<(String, Secret)>,
     pub entropy: f64,
     pub location: Location,
 }
@@ -206,6 +208,8 @@ pub struct Finding {
     pub severity: Severity,
     pub description: Option<String>,
     pub secret: Secret,
+    /// Named captures of the rule's regex at the first place the key was found.
+    pub captures: Vec<(String, Secret)>,
     pub redacted: String,
     pub fingerprint: String,
     pub entropy: f64,
@@ -238,9 +242,21 @@ pub fn hits_in(blob: &[u8], path: &str, matches: &[Match], rules: &[Rule]) -> Ve
         let last_line_start = memrchr(b'\n', secret_bytes).map_or(line_start, |i| m.start + i + 1);
         let end_column = char_count(&blob[last_line_start..m.end]) + 1;
         let secret = String::from_utf8_lossy(secret_bytes).into_owned();
+        let captures = m
+            .captures
+            .iter()
+            .map(|&(name, start, end)| {
+                let value = String::from_utf8_lossy(&blob[start..end]).into_owned();
+                (
+                    rules[m.rule].capture_names[name].clone(),
+                    Secret::new(value),
+                )
+            })
+            .collect();
         hits.push(Hit {
             rule: m.rule,
             secret: Secret::new(secret),
+            captures,
             entropy: m.entropy,
             location: Location {
                 path: path.to_string(),
@@ -345,6 +361,7 @@ pub fn findings_from(hits: Vec<Hit>, rules: &[Rule]) -> Vec<Finding> {
                 severity: rule.severity,
                 description: rule.description.clone(),
                 secret: hit.secret.clone(),
+                captures: hit.captures.clone(),
                 redacted: redact(hit.secret.expose(), &rule.keywords),
                 fingerprint: fingerprint(&rule.id, hit.secret.expose()),
                 entropy: hit.entropy,
