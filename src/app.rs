@@ -120,11 +120,20 @@ fn load_matcher(run: &RunConfig) -> Result<Matcher> {
 
 /// The stages after scanning, shared by every scanning command: hits → findings → report →
 /// summary → exit code.
-fn finish(run: &RunConfig, output: Output, matcher: &Matcher, mut tally: Tally, started: Instant) -> Result<ExitCode> {
+fn finish(
+    run: &RunConfig,
+    output: Output,
+    matcher: &Matcher,
+    mut tally: Tally,
+    started: Instant,
+) -> Result<ExitCode> {
     tally.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     let findings = finding::findings_from(std::mem::take(&mut tally.hits), matcher.rules());
 
-    let opts = ReportOptions { show_secrets: run.show_secrets, color: output.color };
+    let opts = ReportOptions {
+        show_secrets: run.show_secrets,
+        color: output.color,
+    };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let written = report::write(run.format, &findings, &opts, &mut out).and_then(|()| out.flush());
@@ -239,7 +248,7 @@ fn rules_list(load: &LoadOptions, format: ListFormat) -> Result<ExitCode> {
                         "provider": r.provider,
                         "severity": r.severity,
                         "keywords": r.keywords,
-                        "live_check": false,
+                        "live_check": r.verify.is_some(),
                         "origin": format!("{}:{}", r.origin, r.line),
                     })
                 })
@@ -276,7 +285,7 @@ fn rules_list(load: &LoadOptions, format: ListFormat) -> Result<ExitCode> {
                         r.id,
                         r.provider,
                         r.severity.as_str(),
-                        "no"
+                        live_check(r)
                     )
                 });
             }
@@ -288,6 +297,14 @@ fn rules_list(load: &LoadOptions, format: ListFormat) -> Result<ExitCode> {
         other => other.context("writing the rule list")?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `rules list`'s LIVE CHECK column: the host a key of this rule is sent to, or `no`.
+fn live_check(rule: &crate::rules::Rule) -> String {
+    match &rule.verify {
+        Some(check) => format!("{} {}", check.method, check.origin.authority()),
+        None => "no".to_string(),
+    }
 }
 
 fn rules_check(load: &LoadOptions) -> Result<ExitCode> {
