@@ -95,12 +95,26 @@ impl Verdict {
         }
     }
 
+    pub fn is_valid(&self) -> bool {
+        matches!(self, Verdict::Valid { .. })
+    }
+
     /// The note of a valid verdict or the reason of an unknown one.
     pub fn detail(&self) -> Option<&str> {
         match self {
             Verdict::Valid { note } => note.as_deref(),
             Verdict::Unknown { reason } => Some(reason),
             Verdict::Unchecked | Verdict::Invalid => None,
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    /// `valid`, `valid (lacks permission)`, `invalid`, `unknown (timeout: ...)`, `unchecked`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.detail() {
+            Some(detail) => write!(f, "{} ({detail})", self.as_str()),
+            None => f.write_str(self.as_str()),
         }
     }
 }
@@ -208,7 +222,7 @@ pub struct Finding {
     pub severity: Severity,
     pub description: Option<String>,
     pub secret: Secret,
-    /// Named captures of the rule's regex at the first place the key was found.
+    /// Named captures of the rule's regex at one place the key was found.
     pub captures: Vec<(String, Secret)>,
     pub redacted: String,
     pub fingerprint: String,
