@@ -469,6 +469,13 @@ pub fn compile_spec(rs: RuleSpec, provider: &str, origin: &str) -> Result<Rule, 
         }
     };
     let allow = Allow::new(&rs.allow.secrets, &rs.allow.regexes, &rs.allow.stopwords)?;
+    if rs.generic && rs.verify.is_some() {
+        return Err(
+            "a generic rule cannot have a live check: its keys belong to no one provider, \
+             and a key is never sent to a host its rule does not name"
+                .into(),
+        );
+    }
     let verify = rs
         .verify
         .map(|v| live::compile(v, &named_groups))

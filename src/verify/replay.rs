@@ -201,3 +201,57 @@ fn serve(server: &tiny_http::Server, mock: &Mutex<Mock>) {
         let _ = request.respond(response);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_checks_pass_their_recorded_answers() {
+        let set = RuleSet::builtin().unwrap();
+        let failures = replay_all(&set);
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn builtin_checks_record_valid_invalid_and_unknown_answers() {
+        let set = RuleSet::builtin().unwrap();
+        for rule in set.rules() {
+            let Some(live) = &rule.verify else { continue };
+            for kind in [Expect::Valid, Expect::Invalid, Expect::Unknown] {
+                assert!(
+                    live.tests.iter().any(|t| t.expect == kind),
+                    "{} has no recorded `{kind}` answer",
+                    rule.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn seed_rules_check_their_documented_endpoints_and_generic_rules_none() {
+        let set = RuleSet::builtin().unwrap();
+        let url = |id: &str| {
+            let live = set.get(id).unwrap().verify.as_ref().unwrap();
+            (live.method.clone(), live.origin.url(&live.path.redacted()))
+        };
+        assert_eq!(
+            url("political-comms-api-key"),
+            (
+                "GET".into(),
+                "https://api.politicalcomms.com/v1/organizations".into()
+            )
+        );
+        assert_eq!(
+            url("communal-api-key"),
+            (
+                "GET".into(),
+                "https://api.getcommunal.com/api/parent_programs".into()
+            )
+        );
+        for rule in set.rules().iter().filter(|r| r.generic) {
+            assert!(rule.verify.is_none(), "{} is generic", rule.id);
+        }
+        assert!(set.get("bearer-token").unwrap().verify.is_none());
+    }
+}
