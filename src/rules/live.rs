@@ -410,8 +410,8 @@ pub struct Case {
     pub json: Vec<(JsonPath, Vec<Value>)>,
     /// Each path exists.
     pub json_has: Vec<JsonPath>,
-    /// Lower-cased header name and the lower-cased text its value must contain.
-    pub headers: Vec<(String, String)>,
+    /// Lower-cased header name and the lower-cased values it may have (`""`: any).
+    pub headers: Vec<(String, Vec<String>)>,
     pub verdict: Expect,
     pub note: Option<String>,
 }
@@ -438,12 +438,26 @@ impl Case {
                 return false;
             }
         }
-        self.headers.iter().all(|(name, want)| {
-            headers.iter().any(|(n, v)| {
-                n.eq_ignore_ascii_case(name) && v.to_ascii_lowercase().contains(want.as_str())
-            })
+        self.headers.iter().all(|(name, wanted)| {
+            headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                .any(|(_, v)| wanted.iter().any(|w| header_value_is(v, w)))
         })
     }
+}
+
+/// Whether a header value is `want` (lower-case): equal ignoring case and surrounding space,
+/// or equal once its `;` parameters are dropped (`application/json; charset=utf-8`). An
+/// empty `want` accepts any value.
+fn header_value_is(value: &str, want: &str) -> bool {
+    let value = value.trim();
+    want.is_empty()
+        || value.eq_ignore_ascii_case(want)
+        || value
+            .split(';')
+            .next()
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case(want))
 }
 
 /// JSON equality where `1` and `1.0` are the same number.
@@ -617,10 +631,13 @@ fn compile_case(spec: VerifyCaseSpec) -> Result<Case, String> {
         .iter()
         .map(|p| JsonPath::parse(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let headers: Vec<(String, String)> = spec
+    let headers: Vec<(String, Vec<String>)> = spec
         .header
         .into_iter()
-        .map(|(n, v)| (n.to_ascii_lowercase(), v.to_ascii_lowercase()))
+        .map(|(n, v)| {
+            let values = v.as_slice().iter().map(|v| v.trim().to_ascii_lowercase());
+            (n.to_ascii_lowercase(), values.collect())
+        })
         .collect();
     if verdict == Expect::Valid && json.is_empty() && json_has.is_empty() && headers.is_empty() {
         return Err(
@@ -730,6 +747,18 @@ mod tests {
         let (origin, path) = split_url("https://example.com?key={{ secret }}").unwrap();
         assert_eq!(origin.host, "example.com");
         assert_eq!(path.redacted(), "/?key=*****");
+    }
+
+    #[test]
+    fn header_values_match_exactly_or_by_media_type() {
+        assert!(header_value_is(
+            "application/json; charset=utf-8",
+            "application/json"
+        ));
+        assert!(header_value_is(" 0 ", "0"));
+        assert!(!header_value_is("10", "0"));
+        assert!(!header_value_is("text/html", "application/json"));
+        assert!(header_value_is("anything", ""));
     }
 
     #[test]

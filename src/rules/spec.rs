@@ -176,9 +176,10 @@ pub struct VerifyCaseSpec {
     /// The body is JSON and has each of these dotted paths.
     #[serde(default)]
     pub json_has: Strings,
-    /// Each header is present and contains this text (case-insensitive; `""` means present).
+    /// Each header is present with this value or one of these values (case-insensitive; a
+    /// value also matches without its `;` parameters; `""` means any value).
     #[serde(default)]
-    pub header: BTreeMap<String, String>,
+    pub header: BTreeMap<String, Strings>,
     /// `valid`, `invalid` or `unknown`.
     pub verdict: String,
     /// The note of a valid verdict ("lacks permission") or the reason of an unknown one.
