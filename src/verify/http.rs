@@ -149,9 +149,14 @@ impl Client {
         for (name, value) in &req.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        let result = match &req.body {
+        // A POST always states its length, empty or not: some servers refuse one that does not.
+        let body = match (&req.body, req.method.as_str()) {
+            (None, "POST") => Some(String::new()),
+            (body, _) => body.clone(),
+        };
+        let result = match body {
             Some(body) => builder
-                .body(body.clone())
+                .body(body)
                 .map(|r| agent.run(r))
                 .map_err(|_| "cannot build the request (a value is not valid in a header)")?,
             None => builder
