@@ -1,19 +1,27 @@
 //! Orchestration only: sources → parallel scan → findings → report → exit code. Each stage
 //! lives in its own module; this one decides the order and what the user is told.
 
+use std::collections::{HashMap, HashSet};
 use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
+use git2::{Oid, Repository};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
 
-use crate::cli::{Cli, Command, ListFormat, RulesCommand, ScanArgs, VerifyKeyArgs};
-use crate::config::{rule_load, Output, RunConfig, ScanConfig, VerifyConfig};
+use crate::cli::{
+    Cli, Command, HistoryArgs, InstallHookArgs, ListFormat, RulesCommand, ScanArgs, VerifyKeyArgs,
+};
+use crate::config::{rule_load, HistoryConfig, Output, RunConfig, ScanConfig, VerifyConfig};
 use crate::finding::{self, Finding, Hit, Secret, Verdict};
 use crate::matcher::{Match, Matcher, Scratch};
 use crate::report::{self, ReportOptions};
 use crate::rules::{check, LoadOptions, Rule, RuleSet};
-use crate::source::{fs, Blob, Skipped, Visitor};
+use crate::source::git::{self, Selection};
+use crate::source::{fs, is_binary, staged, Blob, SkipReason, Skipped, Visitor};
 use crate::verify;
 
 /// Runs a parsed command line; `Err` means exit code 2.
@@ -21,6 +29,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let output = Output::new(cli.color, cli.verbose, cli.quiet);
     match &cli.command {
         Command::Scan(args) => scan(args, output),
+        Command::History(args) => history(args, output),
+        Command::InstallHook(args) => install_hook(args),
         Command::Rules(RulesCommand::List { rules, format }) => {
             rules_list(&rule_load(rules), *format)
         }
@@ -52,8 +62,13 @@ struct ScanVisitor<'m> {
 struct Tally {
     hits: Vec<Hit>,
     skipped: Vec<Skipped>,
+    /// Files (or blobs, for history) scanned, and their bytes.
     files: u64,
     bytes: u64,
+    /// What was scanned: files, or blobs from this many commits.
+    commits: Option<usize>,
+    /// What the user should know that is neither a finding nor a skipped file.
+    warnings: Vec<String>,
 }
 
 impl<'m> ScanVisitor<'m> {
@@ -91,6 +106,9 @@ impl Visitor for ScanVisitor<'_> {
 fn scan(args: &ScanArgs, output: Output) -> Result<ExitCode> {
     let started = Instant::now();
     let config = ScanConfig::from_args(args)?;
+    if config.staged {
+        return scan_staged(&config, output, started);
+    }
     for root in &config.roots {
         if std::fs::symlink_metadata(root).is_err() {
             bail!("{}: no such file or directory", root.display());
@@ -108,7 +126,292 @@ fn scan(args: &ScanArgs, output: Output) -> Result<ExitCode> {
             merge(&mut tally, visitor.tally);
         }
     }
-    finish(&config.run, output, &matcher, tally, started)
+    finish(&config.run, output, &matcher, tally, started, false)
+}
+
+/// `scan --staged` / `--pre-commit`: the index's blobs, keys on added lines only.
+fn scan_staged(config: &ScanConfig, output: Output, started: Instant) -> Result<ExitCode> {
+    // The pre-commit framework's pre-push stage names the pushed range: scan those commits.
+    if config.hook {
+        if let (Ok(from), Ok(to)) = (
+            std::env::var("PRE_COMMIT_FROM_REF"),
+            std::env::var("PRE_COMMIT_TO_REF"),
+        ) {
+            let history = HistoryConfig {
+                path: PathBuf::from("."),
+                selection: Selection::Range(format!("{from}..{to}")),
+                max_file_size: config.walk.max_file_size,
+                run: config.run.clone(),
+            };
+            return run_history(&history, output, started, true);
+        }
+    }
+    let repo = git::open(Path::new("."))?;
+    let files = staged::staged_files(&repo)?;
+    let matcher = load_matcher(&config.run)?;
+    let dir = repo.path().to_path_buf();
+    let max = config.walk.max_file_size;
+    let tallies: Vec<Tally> = files
+        .par_iter()
+        .map_init(
+            || (Repository::open(&dir), Scratch::default(), Vec::new()),
+            |(repo, scratch, matches), file| {
+                let mut tally = Tally::default();
+                let skip = |reason| Skipped {
+                    path: file.path.clone(),
+                    reason,
+                };
+                let blob = match repo
+                    .as_ref()
+                    .map_err(|e| e.message().to_string())
+                    .and_then(|r| {
+                        r.find_blob(file.oid).map_err(|e| {
+                            format!("missing or corrupt blob {}: {}", file.oid, e.message())
+                        })
+                    }) {
+                    Ok(blob) => blob,
+                    Err(e) => {
+                        tally.skipped.push(skip(SkipReason::Unreadable(e)));
+                        return tally;
+                    }
+                };
+                let bytes = blob.content();
+                if bytes.len() as u64 > max {
+                    tally.skipped.push(skip(SkipReason::TooLarge {
+                        size: bytes.len() as u64,
+                        limit: max,
+                    }));
+                } else if is_binary(bytes) {
+                    tally.skipped.push(skip(SkipReason::Binary));
+                } else {
+                    tally.files += 1;
+                    tally.bytes += bytes.len() as u64;
+                    matcher.scan(bytes, Some(file.path.as_bytes()), scratch, matches);
+                    let hits = finding::hits_in(bytes, &file.path, matches, matcher.rules());
+                    tally.hits.extend(
+                        hits.into_iter()
+                            .filter(|h| file.adds_any(h.location.line, h.location.end_line)),
+                    );
+                }
+                tally
+            },
+        )
+        .collect();
+    let mut tally = Tally::default();
+    for t in tallies {
+        merge(&mut tally, t);
+    }
+    finish(&config.run, output, &matcher, tally, started, config.hook)
+}
+
+/// `keyhound history`.
+fn history(args: &HistoryArgs, output: Output) -> Result<ExitCode> {
+    let started = Instant::now();
+    run_history(&HistoryConfig::from_args(args)?, output, started, false)
+}
+
+/// What one history-scanning thread gathered: hits with the blob they came from.
+struct HistoryVisitor<'m> {
+    matcher: &'m Matcher,
+    progress: &'m ProgressBar,
+    scratch: Scratch,
+    matches: Vec<Match>,
+    hits: Vec<(u32, Hit)>,
+    files: u64,
+    bytes: u64,
+}
+
+impl git::BlobVisitor for HistoryVisitor<'_> {
+    fn blob(&mut self, index: u32, path: &str, bytes: &[u8]) {
+        self.files += 1;
+        self.bytes += bytes.len() as u64;
+        self.matcher.scan(
+            bytes,
+            Some(path.as_bytes()),
+            &mut self.scratch,
+            &mut self.matches,
+        );
+        if !self.matches.is_empty() {
+            let hits = finding::hits_in(bytes, path, &self.matches, self.matcher.rules());
+            self.hits.extend(hits.into_iter().map(|h| (index, h)));
+        }
+        self.progress.inc(1);
+    }
+}
+
+fn run_history(
+    config: &HistoryConfig,
+    output: Output,
+    started: Instant,
+    hook: bool,
+) -> Result<ExitCode> {
+    let repo = git::open(&config.path)?;
+    let matcher = load_matcher(&config.run)?;
+    let phase = Instant::now();
+    let inventory = git::inventory(&repo, &config.selection)?;
+    if output.verbosity >= 2 {
+        eprintln!(
+            "keyhound: listed {} commits and {} blobs in {:.2}s",
+            inventory.commits.len(),
+            inventory.blobs.len(),
+            phase.elapsed().as_secs_f64()
+        );
+    }
+    let phase = Instant::now();
+    let mut tally = Tally {
+        commits: Some(inventory.commits.len()),
+        ..Tally::default()
+    };
+    tally.warnings.extend(inventory.warnings.iter().cloned());
+    tally.skipped.extend(inventory.skipped.iter().cloned());
+    if inventory.commits.is_empty() {
+        tally.warnings.push(match config.selection {
+            Selection::All => "the repository has no commits: nothing to scan".to_string(),
+            _ => "the selection holds no commits: nothing to scan".to_string(),
+        });
+    }
+    let progress = progress_bar(inventory.blobs.len() as u64, output, hook);
+    let threads = if config.run.threads == 0 {
+        rayon::current_num_threads()
+    } else {
+        config.run.threads
+    };
+    let outcome = git::read_blobs(&repo, &inventory, config.max_file_size, threads, || {
+        HistoryVisitor {
+            matcher: &matcher,
+            progress: &progress,
+            scratch: Scratch::default(),
+            matches: Vec::new(),
+            hits: Vec::new(),
+            files: 0,
+            bytes: 0,
+        }
+    });
+    progress.finish_and_clear();
+    tally.skipped.extend(outcome.skipped);
+    tally.warnings.extend(outcome.warnings);
+    let mut blob_hits = Vec::new();
+    for v in outcome.visitors {
+        tally.files += v.files;
+        tally.bytes += v.bytes;
+        blob_hits.extend(v.hits);
+    }
+    if output.verbosity >= 2 {
+        eprintln!(
+            "keyhound: read and scanned the blobs in {:.2}s",
+            phase.elapsed().as_secs_f64()
+        );
+    }
+    let phase = Instant::now();
+    tally.hits = attribute(&repo, &inventory, blob_hits);
+    if output.verbosity >= 2 {
+        eprintln!(
+            "keyhound: attributed the findings in {:.2}s",
+            phase.elapsed().as_secs_f64()
+        );
+    }
+    finish(&config.run, output, &matcher, tally, started, hook)
+}
+
+/// Turns hits in blobs into hits at the commits and paths that introduced each key, and marks
+/// whether each key is still in HEAD.
+fn attribute(
+    repo: &Repository,
+    inventory: &git::Inventory,
+    blob_hits: Vec<(u32, Hit)>,
+) -> Vec<Hit> {
+    let mut attribution = git::Attribution::new(repo, inventory.head);
+    // Which scanned blobs hold each secret: answers "did the parent already have it?" without
+    // reading anything again.
+    let mut holders: HashMap<String, HashSet<Oid>> = HashMap::new();
+    for (blob, hit) in &blob_hits {
+        holders
+            .entry(hit.secret.expose().to_string())
+            .or_default()
+            .insert(inventory.blobs[*blob as usize].oid);
+    }
+    let mut out = Vec::new();
+    for (blob, hit) in blob_hits {
+        let blob = &inventory.blobs[blob as usize];
+        let secret = hit.secret.expose();
+        let held = holders.get(secret);
+        let has_secret = |oid: Oid| {
+            inventory
+                .index
+                .contains_key(&oid)
+                .then(|| held.is_some_and(|h| h.contains(&oid)))
+        };
+        let in_head = held.is_some_and(|h| h.iter().any(|oid| attribution.in_head(*oid)));
+        for occurrence in &blob.occurrences {
+            let commit = inventory.commits[occurrence.commit as usize];
+            if !attribution.introduced(commit, &occurrence.path, secret, &has_secret) {
+                continue;
+            }
+            let mut located = hit.clone();
+            located.location.path = occurrence.path.to_string();
+            located.location.commit = Some(attribution.commit(commit));
+            located.in_head = Some(in_head);
+            out.push(located);
+        }
+    }
+    out
+}
+
+/// A progress bar on stderr for long scans, only where a person watches: a terminal, not CI,
+/// not a git hook, not --quiet.
+fn progress_bar(total: u64, output: Output, hook: bool) -> ProgressBar {
+    let watched = io::stderr().is_terminal()
+        && std::env::var_os("CI").is_none()
+        && std::env::var_os("PRE_COMMIT").is_none()
+        && !output.quiet
+        && !hook;
+    if !watched {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} scanning history [{bar:30}] {pos}/{len} blobs, {per_sec}, {elapsed}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// `keyhound install-hook`: a pre-commit hook that runs `keyhound scan --pre-commit`, in
+/// `core.hooksPath` if set.
+fn install_hook(args: &InstallHookArgs) -> Result<ExitCode> {
+    let repo = git::open(args.path.as_deref().unwrap_or(Path::new(".")))?;
+    let hooks = match repo.config().and_then(|c| c.get_path("core.hooksPath")) {
+        Ok(p) if p.is_relative() => git::root(&repo).join(p),
+        Ok(p) => p,
+        Err(_) => repo.commondir().join("hooks"),
+    };
+    std::fs::create_dir_all(&hooks).with_context(|| format!("creating {}", hooks.display()))?;
+    let hook = hooks.join("pre-commit");
+    if hook.exists() && !args.force {
+        bail!(
+            "{}: a pre-commit hook exists already; --force replaces it",
+            hook.display()
+        );
+    }
+    let exe = std::env::current_exe().context("finding keyhound's own path")?;
+    let quoted = format!("'{}'", exe.display().to_string().replace('\'', "'\\''"));
+    let script = format!(
+        "#!/bin/sh\n\
+         # Installed by `keyhound install-hook`: blocks commits that add leaked keys.\n\
+         # A false positive? Mark its line with `keyhound:allow`.\n\
+         if command -v keyhound >/dev/null 2>&1; then\n  exec keyhound scan --pre-commit\nfi\n\
+         exec {quoted} scan --pre-commit\n"
+    );
+    std::fs::write(&hook, script).with_context(|| format!("writing {}", hook.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755))
+            .with_context(|| format!("making {} executable", hook.display()))?;
+    }
+    println!("keyhound: installed {}", hook.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Loads the rules a run asked for and builds the matcher over them.
@@ -128,6 +431,7 @@ fn finish(
     matcher: &Matcher,
     mut tally: Tally,
     started: Instant,
+    hook: bool,
 ) -> Result<ExitCode> {
     tally.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     let mut findings = finding::findings_from(std::mem::take(&mut tally.hits), matcher.rules());
@@ -149,6 +453,7 @@ fn finish(
     let opts = ReportOptions {
         show_secrets: run.show_secrets,
         color: output.color,
+        compact: hook,
     };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -161,6 +466,9 @@ fn finish(
 
     let errors = tally.skipped.iter().filter(|s| s.reason.is_error()).count();
     if !output.quiet {
+        for warning in &tally.warnings {
+            eprintln!("keyhound: warning: {warning}");
+        }
         report_skipped(&tally.skipped, output.verbosity);
         let mut line = summary(&tally, findings.len(), started.elapsed());
         if let Some(checked) = checked {
@@ -344,6 +652,7 @@ fn verify_key(args: &VerifyKeyArgs, output: Output) -> Result<ExitCode> {
 }
 
 fn merge(into: &mut Tally, from: Tally) {
+    into.warnings.extend(from.warnings);
     into.hits.extend(from.hits);
     into.skipped.extend(from.skipped);
     into.files += from.files;
@@ -365,10 +674,18 @@ fn report_skipped(skipped: &[Skipped], verbosity: u8) {
 
 /// `scanned 3,012 files (25.1 MiB) in 0.14s: 3 findings; 2 skipped (1 binary, 1 too large)`.
 fn summary(tally: &Tally, findings: usize, elapsed: Duration) -> String {
+    let what = match tally.commits {
+        None => format!("{} {}", tally.files, plural(tally.files, "file", "files")),
+        Some(commits) => format!(
+            "{} {} from {} {}",
+            tally.files,
+            plural(tally.files, "blob", "blobs"),
+            commits,
+            plural(commits as u64, "commit", "commits")
+        ),
+    };
     let mut line = format!(
-        "keyhound: scanned {} {} ({}) in {:.2}s: {} {}",
-        tally.files,
-        plural(tally.files, "file", "files"),
+        "keyhound: scanned {what} ({}) in {:.2}s: {} {}",
         human_bytes(tally.bytes),
         elapsed.as_secs_f64(),
         findings,

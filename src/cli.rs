@@ -30,6 +30,10 @@ pub struct Cli {
 pub enum Command {
     /// Scan files and directories (default: the current directory); `-` reads stdin.
     Scan(ScanArgs),
+    /// Scan a git repository's history: every blob reachable from every ref, once.
+    History(HistoryArgs),
+    /// Install a git pre-commit hook that runs `keyhound scan --pre-commit`.
+    InstallHook(InstallHookArgs),
     /// List or check the rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -44,11 +48,57 @@ pub struct ScanArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
+    /// Scan what is staged in the git index, reporting only keys on lines the commit adds.
+    #[arg(long, conflicts_with = "paths")]
+    pub staged: bool,
+
+    /// --staged for a git hook: compact output, no progress bar, no live checks. Under the
+    /// pre-commit framework's pre-push stage, scans the pushed commits instead.
+    #[arg(long, conflicts_with = "paths")]
+    pub pre_commit: bool,
+
     #[command(flatten)]
     pub walk: WalkArgs,
 
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// A path inside the repository (default: the current directory).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+
+    /// Only commits reachable from HEAD (or --branch) and not from REF: a pull request's commits.
+    #[arg(long, value_name = "REF", conflicts_with = "range")]
+    pub since: Option<String>,
+
+    /// Only the commits of a range, `A..B` as git means it.
+    #[arg(long, value_name = "A..B")]
+    pub range: Option<String>,
+
+    /// Only commits reachable from this ref (default: every ref).
+    #[arg(long, value_name = "REF", conflicts_with = "range")]
+    pub branch: Option<String>,
+
+    /// Skip (and count) blobs larger than this: bytes, or with a K, M or G suffix.
+    #[arg(long, value_name = "SIZE", default_value = "100M", value_parser = parse_size)]
+    pub max_file_size: u64,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallHookArgs {
+    /// A path inside the repository (default: the current directory).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+
+    /// Replace an existing pre-commit hook.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// How to walk a directory tree.

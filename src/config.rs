@@ -6,10 +6,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::cli::{ColorChoice, FailOn, Format, LiveArgs, RuleArgs, RunArgs, ScanArgs, VerifyArgs};
+use crate::cli::{
+    ColorChoice, FailOn, Format, HistoryArgs, LiveArgs, RuleArgs, RunArgs, ScanArgs, VerifyArgs,
+};
 use crate::rules::live::Origin;
 use crate::rules::LoadOptions;
 use crate::source::fs::WalkOptions;
+use crate::source::git::Selection;
 use crate::verify::{HttpOptions, VerifyOptions};
 
 /// The name of the configuration file, looked for in the current directory and its parents.
@@ -211,6 +214,10 @@ pub struct ScanConfig {
     pub stdin: bool,
     pub walk: WalkOptions,
     pub run: RunConfig,
+    /// Scan the git index instead of paths (`--staged`, `--pre-commit`).
+    pub staged: bool,
+    /// Running as a git hook (`--pre-commit`): compact output, no progress, no live checks.
+    pub hook: bool,
 }
 
 impl ScanConfig {
@@ -238,6 +245,38 @@ impl ScanConfig {
                 threads: run.threads,
             },
             run,
+            staged: args.staged || args.pre_commit,
+            hook: args.pre_commit,
+        })
+    }
+}
+
+/// Everything `keyhound history` needs.
+#[derive(Debug, Clone)]
+pub struct HistoryConfig {
+    /// A path inside the repository.
+    pub path: PathBuf,
+    pub selection: Selection,
+    pub max_file_size: u64,
+    pub run: RunConfig,
+}
+
+impl HistoryConfig {
+    pub fn from_args(args: &HistoryArgs) -> Result<HistoryConfig, ConfigError> {
+        let selection = match (&args.range, &args.since, &args.branch) {
+            (Some(range), _, _) => Selection::Range(range.clone()),
+            (None, Some(base), tip) => Selection::Since {
+                base: base.clone(),
+                tip: tip.clone(),
+            },
+            (None, None, Some(branch)) => Selection::Branch(branch.clone()),
+            (None, None, None) => Selection::All,
+        };
+        Ok(HistoryConfig {
+            path: args.path.clone().unwrap_or_else(|| PathBuf::from(".")),
+            selection,
+            max_file_size: args.max_file_size,
+            run: RunConfig::from_args(&args.run)?,
         })
     }
 }

@@ -129,6 +129,8 @@ pub struct Commit {
     pub email: String,
     /// Author date, RFC 3339.
     pub date: String,
+    /// Author date, Unix seconds: orders locations so the first is where a key first appeared.
+    pub time: i64,
 }
 
 /// One piece of a snippet line: plain text, or (part of) a secret that is redacted on output.
@@ -211,6 +213,8 @@ pub struct Hit {
     pub captures: Vec<(String, Secret)>,
     pub entropy: f64,
     pub location: Location,
+    /// For history scans: whether the key is still in HEAD's tree.
+    pub in_head: Option<bool>,
 }
 
 /// A leaked key: one rule, one secret, every place it occurs.
@@ -281,6 +285,7 @@ pub fn hits_in(blob: &[u8], path: &str, matches: &[Match], rules: &[Rule]) -> Ve
                 snippet: snippet(blob, m, line_start, matches, rules),
                 commit: None,
             },
+            in_head: None,
         });
     }
     hits
@@ -355,19 +360,22 @@ fn lossy(bytes: &[u8]) -> String {
 /// rule and a generic rule found the same secret, the generic finding is dropped. Sorted by
 /// first location.
 pub fn findings_from(hits: Vec<Hit>, rules: &[Rule]) -> Vec<Finding> {
-    let specific: std::collections::HashSet<&str> = hits
-        .iter()
-        .filter(|h| !rules[h.rule].generic)
-        .map(|h| h.secret.expose())
-        .collect();
+    // One key is one finding under its most specific name: where a provider rule found a
+    // secret anywhere, a generic rule's places for it become that finding's places.
+    let mut specific: std::collections::HashMap<&str, usize> = Default::default();
+    for h in hits.iter().filter(|h| !rules[h.rule].generic) {
+        let entry = specific.entry(h.secret.expose()).or_insert(h.rule);
+        *entry = (*entry).min(h.rule);
+    }
     let mut by_key: std::collections::HashMap<(usize, Secret), Finding> = Default::default();
     for hit in hits.iter() {
-        let rule = &rules[hit.rule];
-        if rule.generic && specific.contains(hit.secret.expose()) {
-            continue;
-        }
+        let rule_index = match specific.get(hit.secret.expose()) {
+            Some(&r) if rules[hit.rule].generic => r,
+            _ => hit.rule,
+        };
+        let rule = &rules[rule_index];
         let finding = by_key
-            .entry((hit.rule, hit.secret.clone()))
+            .entry((rule_index, hit.secret.clone()))
             .or_insert_with(|| Finding {
                 rule_id: rule.id.clone(),
                 rule_name: rule.name.clone(),
@@ -384,19 +392,32 @@ pub fn findings_from(hits: Vec<Hit>, rules: &[Rule]) -> Vec<Finding> {
                 in_head: None,
             });
         finding.locations.push(hit.location.clone());
+        if let Some(in_head) = hit.in_head {
+            finding.in_head = Some(finding.in_head.unwrap_or(false) || in_head);
+        }
     }
     let mut findings: Vec<Finding> = by_key.into_values().collect();
     for f in &mut findings {
+        // Oldest commit first (history), so the first location is where the key appeared.
         f.locations
-            .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+            .sort_by(|a, b| location_order(a).cmp(&location_order(b)));
         f.locations
-            .dedup_by(|b, a| a.path == b.path && a.line == b.line && a.column == b.column);
+            .dedup_by(|b, a| location_order(a) == location_order(b));
     }
     findings.sort_by(|a, b| {
         let (la, lb) = (a.primary(), b.primary());
         (&la.path, la.line, la.column, &a.rule_id).cmp(&(&lb.path, lb.line, lb.column, &b.rule_id))
     });
     findings
+}
+
+/// Commit time and id (history), then path, line and column.
+fn location_order(l: &Location) -> (i64, &str, &str, usize, usize) {
+    let (time, id) = l
+        .commit
+        .as_ref()
+        .map_or((0, ""), |c| (c.time, c.id.as_str()));
+    (time, id, &l.path, l.line, l.column)
 }
 
 #[cfg(test)]

@@ -19,6 +19,37 @@ pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) ->
     Ok(())
 }
 
+/// The git-hook form: one line per location, then how to proceed.
+pub fn write_compact(
+    findings: &[Finding],
+    opts: &ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    if findings.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "keyhound: this commit adds leaked keys:")?;
+    for f in findings {
+        let secret = if opts.show_secrets {
+            f.secret.expose()
+        } else {
+            &f.redacted
+        };
+        for l in &f.locations {
+            writeln!(
+                out,
+                "  {}:{}:{}: {} ({}): {secret}",
+                l.path, l.line, l.column, f.rule_name, f.severity
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "Remove each key from the staged files (and rotate it if it was ever pushed). \
+         A false positive? Add `keyhound:allow` in a comment on its line."
+    )
+}
+
 fn level(severity: Severity) -> Level<'static> {
     match severity {
         Severity::Critical | Severity::High => Level::ERROR,
@@ -53,11 +84,27 @@ pub fn render(finding: &Finding, show_secrets: bool, color: bool) -> String {
         notes.push(format!("live check: {}", finding.verdict));
     }
     notes.push(format!("fingerprint: {}", finding.fingerprint));
+    match finding.in_head {
+        Some(true) => notes.push("still in HEAD".to_string()),
+        Some(false) => {
+            notes.push("no longer in HEAD, but still in the history of every clone".to_string())
+        }
+        None => {}
+    }
     if finding.locations.len() > 1 {
         let others: Vec<String> = finding.locations[1..]
             .iter()
             .take(MORE_LOCATIONS)
-            .map(|l| format!("{}:{}:{}", l.path, l.line, l.column))
+            .map(|l| match &l.commit {
+                Some(c) => format!(
+                    "{}:{}:{} ({})",
+                    l.path,
+                    l.line,
+                    l.column,
+                    &c.id[..c.id.len().min(12)]
+                ),
+                None => format!("{}:{}:{}", l.path, l.line, l.column),
+            })
             .collect();
         let more = finding.locations.len() - 1 - others.len();
         let tail = if more > 0 {
@@ -94,10 +141,22 @@ fn with_origin(rendered: &str, loc: &Location, color: bool) -> String {
     } else {
         "-->"
     };
-    let origin = format!(
+    let mut origin = format!(
         "{:gutter$}{arrow} {}:{}:{}",
         "", loc.path, loc.line, loc.column
     );
+    if let Some(c) = &loc.commit {
+        let bar = if color {
+            "\x1b[1m\x1b[94m|\x1b[0m"
+        } else {
+            "|"
+        };
+        let short = &c.id[..c.id.len().min(12)];
+        origin.push_str(&format!(
+            "\n{:gutter$} {bar} commit {short} by {} <{}> on {}",
+            "", c.author, c.email, c.date
+        ));
+    }
     match rendered.split_once('\n') {
         Some((title, rest)) => format!("{title}\n{origin}\n{rest}"),
         None => format!("{rendered}\n{origin}"),

@@ -16,6 +16,8 @@ pub struct ReportOptions {
     pub show_secrets: bool,
     /// ANSI colour in the human report.
     pub color: bool,
+    /// One line per finding (git hooks), for the human report.
+    pub compact: bool,
 }
 
 /// Writes `findings` to `out` in `format`.
@@ -26,6 +28,7 @@ pub fn write(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
+        Format::Human if opts.compact => human::write_compact(findings, opts, out),
         Format::Human => human::write(findings, opts, out),
         Format::Json => json::write(findings, opts, out),
     }

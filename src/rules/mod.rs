@@ -551,8 +551,9 @@ fn line_of(text: &str, offset: usize) -> usize {
 /// The id of the `[[rule]]` table enclosing `offset`, read from the raw text, so that even a
 /// table that failed to deserialize can be named in the error.
 fn rule_id_at(text: &str, offset: usize) -> Option<String> {
-    let end = offset.min(text.len());
-    let start = text[..end].rfind("[[rule]]")?;
+    // The offset may point at the `[[rule]]` header itself (a missing field): include it.
+    let end = (offset + "[[rule]]".len()).min(text.len());
+    let start = text.get(..end).unwrap_or(text).rfind("[[rule]]")?;
     let block_end = text[start + 8..]
         .find("[[rule]]")
         .map_or(text.len(), |i| start + 8 + i);

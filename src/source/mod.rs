@@ -2,6 +2,8 @@
 //! or would not read as [`Skipped`]; it knows nothing about matching.
 
 pub mod fs;
+pub mod git;
+pub mod staged;
 
 use std::fmt;
 

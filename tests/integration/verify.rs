@@ -745,3 +745,47 @@ fn a_check_whose_host_is_templated_is_refused_with_file_line_and_rule() {
         .stderr(predicates::str::contains("bad.toml:6: rule `acme-key`"))
         .stderr(predicates::str::contains("must be literal"));
 }
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+#[test]
+fn history_checks_keys_found_in_past_commits() {
+    let key = pc_key("Vq8Zr3LxW1mTn6KpB2sY");
+    let mock = Mock::start(|_, _| json(200, r#"{"data": []}"#));
+    let dir = tree(&[("settings.env", format!("KEY={key}\n"))]);
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "add settings"]);
+    std::fs::write(dir.path().join("settings.env"), "KEY=${KEY}\n").unwrap();
+    git(dir.path(), &["commit", "-q", "-am", "move the key out"]);
+
+    let out = keyhound(dir.path())
+        .args(["history", ".", "--format", "json", "--verify"])
+        .arg(endpoint(PC_RULE, &mock))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let report: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(report[0]["verdict"], "valid", "{report} {stderr}");
+    assert_eq!(report[0]["in_head"], false);
+    assert_eq!(mock.count(&key), 1);
+
+    // And without --verify, history sends nothing.
+    keyhound(dir.path())
+        .args(["history", ".", "--format", "json"])
+        .arg(endpoint(PC_RULE, &mock))
+        .assert()
+        .code(1);
+    assert_eq!(mock.count(&key), 1);
+}

@@ -1,0 +1,820 @@
+//! Git history: every blob reachable from the selected commits, scanned once, and where it
+//! was first seen.
+//!
+//! What things cost (see DESIGN.md): attributing blobs by diffing each commit against its
+//! parent is ten times slower than everything else together, so attribution is a walk of each
+//! commit's tree that skips every tree already seen: a blob first met inside a new tree is
+//! first seen in that commit, at that path. Reading blobs through libgit2 costs twice what
+//! reading them in pack order costs, so a whole-history scan streams contents from
+//! `git cat-file --batch-all-objects --unordered` while git2 keeps refs, commits and trees; a
+//! narrow scan (`--since`, `--range`) reads its few blobs through git2 directly. Whether a key
+//! was *introduced* at a path (rather than carried along) is decided afterwards, only for blobs
+//! that hold a finding.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use git2::{ObjectType, Oid, Repository, Sort, Tree};
+
+use super::{is_binary, SkipReason, Skipped};
+use crate::finding::Commit;
+
+/// Why a history scan could not start. Each names what the user asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("{path}: not a git repository (or any parent up to the root)")]
+    NotARepository { path: String },
+    #[error("unknown revision `{rev}`: {message}")]
+    UnknownRevision { rev: String, message: String },
+    #[error("{context}: {source}")]
+    Git {
+        context: String,
+        #[source]
+        source: git2::Error,
+    },
+}
+
+fn git_err(context: impl Into<String>) -> impl FnOnce(git2::Error) -> GitError {
+    let context = context.into();
+    move |source| GitError::Git { context, source }
+}
+
+/// Which commits to scan.
+#[derive(Debug, Clone, Default)]
+pub enum Selection {
+    /// Everything reachable from every ref (branches, tags, remotes, stash) and HEAD.
+    #[default]
+    All,
+    /// Commits reachable from `tip` (HEAD when `None`) and not from `base`.
+    Since { base: String, tip: Option<String> },
+    /// `A..B`, as git means it.
+    Range(String),
+    /// Commits reachable from one ref.
+    Branch(String),
+}
+
+/// Opens the repository containing `path`.
+pub fn open(path: &Path) -> Result<Repository, GitError> {
+    Repository::discover(path).map_err(|_| GitError::NotARepository {
+        path: path.display().to_string(),
+    })
+}
+
+/// Where a blob was first seen at one path.
+#[derive(Debug, Clone)]
+pub struct Occurrence {
+    /// Index into [`Inventory::commits`].
+    pub commit: u32,
+    pub path: Arc<str>,
+}
+
+/// A blob to scan and every path it was first seen at.
+#[derive(Debug, Clone)]
+pub struct BlobRef {
+    pub oid: Oid,
+    pub occurrences: Vec<Occurrence>,
+}
+
+/// What a history scan will read: the selected commits (oldest first) and the blobs they
+/// introduce, each once.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    pub commits: Vec<Oid>,
+    pub blobs: Vec<BlobRef>,
+    /// Blob id → index into `blobs`.
+    pub index: HashMap<Oid, u32>,
+    /// The commit whose tree says what is "still in HEAD" (HEAD, or the selected tip).
+    pub head: Option<Oid>,
+    /// Problems met while walking (a missing tree, a shallow boundary), never silent.
+    pub skipped: Vec<Skipped>,
+    pub warnings: Vec<String>,
+    /// Whether only part of the history was selected (`--since`, `--range`, `--branch`).
+    pub narrow: bool,
+}
+
+/// Lists the commits of `selection`, oldest first, and the blobs they introduce.
+pub fn inventory(repo: &Repository, selection: &Selection) -> Result<Inventory, GitError> {
+    let mut inv = Inventory::default();
+    let mut walk = repo
+        .revwalk()
+        .map_err(git_err("starting the revision walk"))?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
+        .map_err(git_err("sorting the revision walk"))?;
+    let resolve = |rev: &str| -> Result<Oid, GitError> {
+        repo.revparse_single(rev)
+            .and_then(|o| o.peel_to_commit())
+            .map(|c| c.id())
+            .map_err(|e| GitError::UnknownRevision {
+                rev: rev.to_string(),
+                message: e.message().to_string(),
+            })
+    };
+    let head = repo
+        .head()
+        .ok()
+        .and_then(|h| h.peel_to_commit().ok())
+        .map(|c| c.id());
+    let mut hidden: Vec<Oid> = Vec::new();
+    match selection {
+        Selection::All => {
+            inv.head = head;
+            for reference in repo
+                .references()
+                .map_err(git_err("listing references"))?
+                .flatten()
+            {
+                // Tags may point at trees or blobs; only commits start a walk.
+                if let Ok(commit) = reference.peel_to_commit() {
+                    walk.push(commit.id())
+                        .map_err(git_err("walking a reference"))?;
+                }
+            }
+            if let Some(h) = head {
+                walk.push(h).map_err(git_err("walking HEAD"))?;
+            }
+        }
+        Selection::Since { base, tip } => {
+            let tip = match tip {
+                Some(t) => resolve(t)?,
+                None => head.ok_or_else(|| GitError::UnknownRevision {
+                    rev: "HEAD".into(),
+                    message: "the repository has no commits yet (unborn HEAD)".into(),
+                })?,
+            };
+            let base = resolve(base)?;
+            inv.head = Some(tip);
+            walk.push(tip).map_err(git_err("walking the tip"))?;
+            walk.hide(base).map_err(git_err("hiding the base"))?;
+            hidden.push(base);
+            inv.narrow = true;
+        }
+        Selection::Range(range) => {
+            let Some((from, to)) = range.split_once("..") else {
+                return Err(GitError::UnknownRevision {
+                    rev: range.clone(),
+                    message: "a range is written A..B".into(),
+                });
+            };
+            let to = if to.is_empty() { "HEAD" } else { to };
+            let (from, to) = (resolve(from)?, resolve(to)?);
+            inv.head = Some(to);
+            walk.push(to).map_err(git_err("walking the range"))?;
+            walk.hide(from).map_err(git_err("walking the range"))?;
+            hidden.push(from);
+            inv.narrow = true;
+        }
+        Selection::Branch(branch) => {
+            let tip = resolve(branch)?;
+            inv.head = Some(tip);
+            walk.push(tip).map_err(git_err("walking the branch"))?;
+            inv.narrow = true;
+        }
+    }
+    for oid in walk {
+        match oid {
+            Ok(oid) => inv.commits.push(oid),
+            Err(e) => inv.skipped.push(Skipped {
+                path: "<history>".into(),
+                reason: SkipReason::WalkError(format!(
+                    "the revision walk stopped early: {}",
+                    e.message()
+                )),
+            }),
+        }
+    }
+    if repo.is_shallow() {
+        inv.warnings.push(shallow_warning(repo));
+    }
+
+    let mut walker = TreeWalker {
+        repo,
+        seen_trees: HashSet::new(),
+        known: HashSet::new(),
+        inv: &mut inv,
+    };
+    // A narrow scan reports what its commits add: trees and blobs of the commits it starts
+    // from are known already.
+    let boundary: Vec<Oid> = if hidden.is_empty() {
+        Vec::new()
+    } else {
+        boundary_commits(repo, &walker.inv.commits, &hidden)
+    };
+    for oid in boundary {
+        if let Ok(tree) = repo.find_commit(oid).and_then(|c| c.tree()) {
+            walker.mark_known(&tree, "");
+        }
+    }
+    for i in 0..walker.inv.commits.len() {
+        let oid = walker.inv.commits[i];
+        match repo.find_commit(oid).and_then(|c| c.tree()) {
+            Ok(tree) => walker.walk(&tree, "", i as u32),
+            Err(e) => walker.inv.skipped.push(Skipped {
+                path: format!("<commit {}>", short(oid)),
+                reason: SkipReason::Unreadable(format!(
+                    "missing or corrupt commit or tree: {}",
+                    e.message()
+                )),
+            }),
+        }
+    }
+    Ok(inv)
+}
+
+/// Parents of the selected commits that are outside the selection.
+fn boundary_commits(repo: &Repository, commits: &[Oid], hidden: &[Oid]) -> Vec<Oid> {
+    let inside: HashSet<Oid> = commits.iter().copied().collect();
+    let mut out: Vec<Oid> = hidden.to_vec();
+    for oid in commits {
+        if let Ok(commit) = repo.find_commit(*oid) {
+            for parent in commit.parent_ids() {
+                if !inside.contains(&parent) && !out.contains(&parent) {
+                    out.push(parent);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn shallow_warning(repo: &Repository) -> String {
+    let boundary = std::fs::read_to_string(repo.path().join("shallow")).unwrap_or_default();
+    let ids: Vec<&str> = boundary.lines().map(|l| &l[..l.len().min(12)]).collect();
+    format!(
+        "shallow clone: history stops at {} ({}); commits before it are not scanned (git fetch --unshallow to scan them)",
+        plural_commits(ids.len()),
+        ids.join(", ")
+    )
+}
+
+fn plural_commits(n: usize) -> String {
+    if n == 1 {
+        "1 commit".into()
+    } else {
+        format!("{n} commits")
+    }
+}
+
+struct TreeWalker<'a> {
+    repo: &'a Repository,
+    /// Trees already walked, by id *and* path: the same tree under a new path (a directory
+    /// renamed or copied) puts its blobs at new paths, so it is walked again there.
+    seen_trees: HashSet<(Oid, u64)>,
+    known: HashSet<Oid>,
+    inv: &'a mut Inventory,
+}
+
+impl TreeWalker<'_> {
+    /// Marks a boundary tree and everything in it as already seen.
+    fn mark_known(&mut self, tree: &Tree<'_>, prefix: &str) {
+        if !self.seen_trees.insert((tree.id(), path_hash(prefix))) {
+            return;
+        }
+        for entry in tree.iter() {
+            match entry.kind() {
+                Some(ObjectType::Tree) => {
+                    if let Ok(sub) = self.repo.find_tree(entry.id()) {
+                        let path =
+                            format!("{prefix}{}/", String::from_utf8_lossy(entry.name_bytes()));
+                        self.mark_known(&sub, &path);
+                    }
+                }
+                Some(ObjectType::Blob) => {
+                    self.known.insert(entry.id());
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn walk(&mut self, tree: &Tree<'_>, prefix: &str, commit: u32) {
+        if !self.seen_trees.insert((tree.id(), path_hash(prefix))) {
+            return;
+        }
+        for entry in tree.iter() {
+            let name = String::from_utf8_lossy(entry.name_bytes());
+            match entry.kind() {
+                Some(ObjectType::Tree) => {
+                    let path = format!("{prefix}{name}/");
+                    match self.repo.find_tree(entry.id()) {
+                        Ok(sub) => self.walk(&sub, &path, commit),
+                        Err(e) => self.inv.skipped.push(Skipped {
+                            path: path.trim_end_matches('/').to_string(),
+                            reason: SkipReason::Unreadable(format!(
+                                "missing or corrupt tree {}: {}",
+                                entry.id(),
+                                e.message()
+                            )),
+                        }),
+                    }
+                }
+                // Symbolic links (mode 120000) hold a path, not content.
+                Some(ObjectType::Blob) if entry.filemode() != 0o120000 => {
+                    self.record(entry.id(), prefix, &name, commit);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn record(&mut self, oid: Oid, prefix: &str, name: &str, commit: u32) {
+        if self.known.contains(&oid) {
+            return;
+        }
+        let same_path = |p: &str| {
+            p.len() == prefix.len() + name.len() && p.starts_with(prefix) && p.ends_with(name)
+        };
+        match self.inv.index.get(&oid) {
+            Some(&i) => {
+                let blob = &mut self.inv.blobs[i as usize];
+                if !blob.occurrences.iter().any(|o| same_path(&o.path)) {
+                    blob.occurrences.push(Occurrence {
+                        commit,
+                        path: format!("{prefix}{name}").into(),
+                    });
+                }
+            }
+            None => {
+                self.inv.index.insert(oid, self.inv.blobs.len() as u32);
+                self.inv.blobs.push(BlobRef {
+                    oid,
+                    occurrences: vec![Occurrence {
+                        commit,
+                        path: format!("{prefix}{name}").into(),
+                    }],
+                });
+            }
+        }
+    }
+}
+
+/// A 64-bit hash of a tree's path, so the seen-set does not hold a string per tree.
+fn path_hash(path: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    path.hash(&mut h);
+    h.finish()
+}
+
+/// Reads the blobs of `inv`, calling `visit(blob index, bytes)` for each one that is text and
+/// within `max_size`, from up to `threads` threads; everything else is reported as skipped.
+/// `make` builds one visitor per thread; the visitors are returned for merging.
+pub fn read_blobs<V, F>(
+    repo: &Repository,
+    inv: &Inventory,
+    max_size: u64,
+    threads: usize,
+    make: F,
+) -> ReadOutcome<V>
+where
+    V: BlobVisitor,
+    F: Fn() -> V + Sync,
+{
+    let threads = threads.max(1);
+    let dir = repo.path().to_path_buf();
+    if !inv.narrow && !inv.blobs.is_empty() {
+        if let Some(result) = stream_with_git(&dir, inv, max_size, threads, &make) {
+            return result;
+        }
+    }
+    let all: Vec<u32> = (0..inv.blobs.len() as u32).collect();
+    read_with_libgit2(&dir, inv, &all, max_size, threads, &make)
+}
+
+/// What reading the blobs produced: each thread's visitor, what was skipped, and anything the
+/// user should know (a fallback taken).
+pub struct ReadOutcome<V> {
+    pub visitors: Vec<V>,
+    pub skipped: Vec<Skipped>,
+    pub warnings: Vec<String>,
+}
+
+/// What a thread does with each blob.
+pub trait BlobVisitor: Send {
+    fn blob(&mut self, index: u32, path: &str, bytes: &[u8]);
+}
+
+/// How many blobs may wait between the reader and the scanners: memory stays bounded by the
+/// blobs in flight, never by the size of the repository.
+const IN_FLIGHT: usize = 16;
+
+/// Streams blob contents in pack order from `git cat-file`. Returns `None` if git cannot be
+/// run, so that the caller falls back to libgit2.
+fn stream_with_git<V, F>(
+    dir: &Path,
+    inv: &Inventory,
+    max_size: u64,
+    threads: usize,
+    make: &F,
+) -> Option<ReadOutcome<V>>
+where
+    V: BlobVisitor,
+    F: Fn() -> V + Sync,
+{
+    let mut child = Command::new("git")
+        .arg("--git-dir")
+        .arg(dir)
+        .args(["cat-file", "--batch-all-objects", "--batch", "--unordered"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let stdout = child.stdout.take()?;
+    let mut seen = vec![false; inv.blobs.len()];
+    let mut skipped = Vec::new();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(u32, Vec<u8>)>(IN_FLIGHT);
+    let rx = std::sync::Mutex::new(rx);
+    let (recycle_tx, recycle_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    let mut read_error = None;
+    let visitors = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                let rx = &rx;
+                let recycle = recycle_tx.clone();
+                scope.spawn(move || {
+                    let mut visitor = make();
+                    loop {
+                        let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        let Ok((index, bytes)) = next else { break };
+                        let blob = &inv.blobs[index as usize];
+                        visitor.blob(index, &blob.occurrences[0].path, &bytes);
+                        let _ = recycle.send(bytes);
+                    }
+                    visitor
+                })
+            })
+            .collect();
+        drop(recycle_tx);
+        let mut reader = BufReader::with_capacity(1 << 20, stdout);
+        let mut header = Vec::with_capacity(128);
+        loop {
+            header.clear();
+            match reader.read_until(b'\n', &mut header) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    read_error = Some(e.to_string());
+                    break;
+                }
+            }
+            let Some((oid, kind, size)) = parse_header(&header) else {
+                read_error = Some(format!(
+                    "unexpected output from git cat-file: {}",
+                    String::from_utf8_lossy(&header).trim_end()
+                ));
+                break;
+            };
+            let wanted = if kind == b"blob" {
+                inv.index.get(&oid).copied()
+            } else {
+                None
+            };
+            let result = match wanted {
+                Some(index) if !seen[index as usize] => {
+                    seen[index as usize] = true;
+                    let path = &inv.blobs[index as usize].occurrences[0].path;
+                    if size > max_size {
+                        skipped.push(Skipped {
+                            path: path.to_string(),
+                            reason: SkipReason::TooLarge {
+                                size,
+                                limit: max_size,
+                            },
+                        });
+                        skip_bytes(&mut reader, size + 1)
+                    } else {
+                        let mut buf = recycle_rx.try_recv().unwrap_or_default();
+                        buf.clear();
+                        let read = (&mut reader)
+                            .take(size)
+                            .read_to_end(&mut buf)
+                            .and_then(|_| skip_bytes(&mut reader, 1));
+                        if read.is_ok() {
+                            if is_binary(&buf) {
+                                skipped.push(Skipped {
+                                    path: path.to_string(),
+                                    reason: SkipReason::Binary,
+                                });
+                            } else if tx.send((index, buf)).is_err() {
+                                break;
+                            }
+                        }
+                        read
+                    }
+                }
+                _ => skip_bytes(&mut reader, size + 1),
+            };
+            if let Err(e) = result {
+                read_error = Some(e.to_string());
+                break;
+            }
+        }
+        drop(tx);
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a scanning thread panicked"))
+            .collect::<Vec<V>>()
+    });
+    // Stopping early leaves git blocked on a full pipe: end it before waiting.
+    if read_error.is_some() {
+        let _ = child.kill();
+    }
+    let status = child.wait().ok();
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut stderr);
+    }
+    let mut warnings = Vec::new();
+    if let Some(e) = read_error {
+        warnings.push(format!(
+            "git cat-file stopped ({e}); reading the remaining blobs through libgit2"
+        ));
+    } else if !status.is_some_and(|s| s.success()) {
+        warnings.push(format!(
+            "git cat-file failed ({}); reading the remaining blobs through libgit2",
+            stderr.trim()
+        ));
+    }
+    // Blobs git did not stream (alternates it skipped, a failure half-way): read them through
+    // libgit2, which names any that are missing.
+    let rest: Vec<u32> = (0..inv.blobs.len() as u32)
+        .filter(|&i| !seen[i as usize])
+        .collect();
+    let mut outcome = ReadOutcome {
+        visitors,
+        skipped,
+        warnings,
+    };
+    if !rest.is_empty() {
+        let more = read_with_libgit2(dir, inv, &rest, max_size, threads, make);
+        outcome.visitors.extend(more.visitors);
+        outcome.skipped.extend(more.skipped);
+    }
+    Some(outcome)
+}
+
+/// `<40 hex> <type> <size>\n` → (oid, type, size).
+fn parse_header(line: &[u8]) -> Option<(Oid, &[u8], u64)> {
+    let line = line.strip_suffix(b"\n")?;
+    let mut parts = line.split(|&b| b == b' ');
+    let oid = Oid::from_str(std::str::from_utf8(parts.next()?).ok()?).ok()?;
+    let kind = parts.next()?;
+    let size = std::str::from_utf8(parts.next()?).ok()?.parse().ok()?;
+    Some((oid, kind, size))
+}
+
+fn skip_bytes(reader: &mut impl Read, n: u64) -> std::io::Result<()> {
+    let copied = std::io::copy(&mut reader.take(n), &mut std::io::sink())?;
+    if copied == n {
+        Ok(())
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "git cat-file output ended early",
+        ))
+    }
+}
+
+/// Reads the given blobs through libgit2, one `Repository` per thread (it is `Send`, not
+/// `Sync`).
+fn read_with_libgit2<V, F>(
+    dir: &Path,
+    inv: &Inventory,
+    which: &[u32],
+    max_size: u64,
+    threads: usize,
+    make: &F,
+) -> ReadOutcome<V>
+where
+    V: BlobVisitor,
+    F: Fn() -> V + Sync,
+{
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<(V, Vec<Skipped>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.min(which.len()).max(1))
+            .map(|_| {
+                let next = &next;
+                scope.spawn(move || {
+                    let mut visitor = make();
+                    let mut skipped = Vec::new();
+                    let repo = match Repository::open(dir) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            skipped.push(Skipped {
+                                path: dir.display().to_string(),
+                                reason: SkipReason::Unreadable(e.message().to_string()),
+                            });
+                            return (visitor, skipped);
+                        }
+                    };
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&index) = which.get(i) else { break };
+                        let blob_ref = &inv.blobs[index as usize];
+                        let path = &blob_ref.occurrences[0].path;
+                        match repo.find_blob(blob_ref.oid) {
+                            Err(e) => skipped.push(Skipped {
+                                path: path.to_string(),
+                                reason: SkipReason::Unreadable(format!(
+                                    "missing or corrupt blob {}: {}",
+                                    blob_ref.oid,
+                                    e.message()
+                                )),
+                            }),
+                            Ok(blob) if blob.size() as u64 > max_size => skipped.push(Skipped {
+                                path: path.to_string(),
+                                reason: SkipReason::TooLarge {
+                                    size: blob.size() as u64,
+                                    limit: max_size,
+                                },
+                            }),
+                            Ok(blob) if is_binary(blob.content()) => skipped.push(Skipped {
+                                path: path.to_string(),
+                                reason: SkipReason::Binary,
+                            }),
+                            Ok(blob) => visitor.blob(index, path, blob.content()),
+                        }
+                    }
+                    (visitor, skipped)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a scanning thread panicked"))
+            .collect()
+    });
+    let mut outcome = ReadOutcome {
+        visitors: Vec::new(),
+        skipped: Vec::new(),
+        warnings: Vec::new(),
+    };
+    for (v, s) in results {
+        outcome.visitors.push(v);
+        outcome.skipped.extend(s);
+    }
+    outcome
+}
+
+/// Decides, for blobs that hold a finding, where each key was introduced, and describes the
+/// commits involved. Built once per scan, after scanning.
+pub struct Attribution<'r> {
+    repo: &'r Repository,
+    mailmap: Option<git2::Mailmap>,
+    commits: HashMap<Oid, Commit>,
+    head_blobs: HashSet<Oid>,
+}
+
+impl<'r> Attribution<'r> {
+    pub fn new(repo: &'r Repository, head: Option<Oid>) -> Attribution<'r> {
+        let mut head_blobs = HashSet::new();
+        if let Some(tree) = head
+            .and_then(|h| repo.find_commit(h).ok())
+            .and_then(|c| c.tree().ok())
+        {
+            collect_blobs(repo, &tree, &mut head_blobs);
+        }
+        Attribution {
+            repo,
+            mailmap: repo.mailmap().ok(),
+            commits: HashMap::new(),
+            head_blobs,
+        }
+    }
+
+    /// Whether the blob is in the tree of HEAD (or the selected tip).
+    pub fn in_head(&self, blob: Oid) -> bool {
+        self.head_blobs.contains(&blob)
+    }
+
+    /// Whether `secret` was introduced at `path` by `commit`: true unless one of the commit's
+    /// parents already had it at the same path. `has_secret` answers for a blob id; it reads
+    /// the blob only when the scan did not.
+    pub fn introduced(
+        &self,
+        commit: Oid,
+        path: &str,
+        secret: &str,
+        has_secret: &dyn Fn(Oid) -> Option<bool>,
+    ) -> bool {
+        let Ok(commit) = self.repo.find_commit(commit) else {
+            return true;
+        };
+        for parent in commit.parents() {
+            let Ok(entry) = parent.tree().and_then(|t| t.get_path(Path::new(path))) else {
+                continue;
+            };
+            let had = has_secret(entry.id()).unwrap_or_else(|| {
+                self.repo
+                    .find_blob(entry.id())
+                    .map(|b| memchr::memmem::find(b.content(), secret.as_bytes()).is_some())
+                    .unwrap_or(false)
+            });
+            if had {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The commit's id, author (mailmap applied) and date.
+    pub fn commit(&mut self, oid: Oid) -> Commit {
+        if let Some(c) = self.commits.get(&oid) {
+            return c.clone();
+        }
+        let info = match self.repo.find_commit(oid) {
+            Ok(commit) => {
+                let author = match &self.mailmap {
+                    Some(m) => commit
+                        .author_with_mailmap(m)
+                        .unwrap_or_else(|_| commit.author().to_owned()),
+                    None => commit.author().to_owned(),
+                };
+                let when = author.when();
+                Commit {
+                    id: oid.to_string(),
+                    author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+                    email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+                    date: rfc3339(when.seconds(), when.offset_minutes()),
+                    time: when.seconds(),
+                }
+            }
+            Err(_) => Commit {
+                id: oid.to_string(),
+                author: String::new(),
+                email: String::new(),
+                date: String::new(),
+                time: 0,
+            },
+        };
+        self.commits.insert(oid, info.clone());
+        info
+    }
+}
+
+fn collect_blobs(repo: &Repository, tree: &Tree<'_>, out: &mut HashSet<Oid>) {
+    for entry in tree.iter() {
+        match entry.kind() {
+            Some(ObjectType::Blob) => {
+                out.insert(entry.id());
+            }
+            Some(ObjectType::Tree) => {
+                if let Ok(sub) = repo.find_tree(entry.id()) {
+                    collect_blobs(repo, &sub, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Unix seconds and a UTC offset in minutes as RFC 3339.
+fn rfc3339(seconds: i64, offset_minutes: i32) -> String {
+    let offset =
+        time::UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap_or(time::UtcOffset::UTC);
+    time::OffsetDateTime::from_unix_timestamp(seconds)
+        .map(|t| t.to_offset(offset))
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// The first 12 hex digits of an object id.
+pub fn short(oid: Oid) -> String {
+    let mut s = oid.to_string();
+    s.truncate(12);
+    s
+}
+
+/// The directory a repository's paths are relative to (its work tree, or the git dir when
+/// bare).
+pub fn root(repo: &Repository) -> PathBuf {
+    repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_cat_file_headers() {
+        let (oid, kind, size) =
+            parse_header(b"e69de29bb2d1d6434b8b29ae775ad8c2e48c5391 blob 0\n").unwrap();
+        assert_eq!(oid.to_string(), "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+        assert_eq!(kind, b"blob");
+        assert_eq!(size, 0);
+        assert!(parse_header(b"garbage\n").is_none());
+    }
+
+    #[test]
+    fn dates_are_rfc3339_with_offset() {
+        assert_eq!(rfc3339(0, 0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(3600, 60), "1970-01-01T02:00:00+01:00");
+    }
+}

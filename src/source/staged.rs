@@ -1,0 +1,103 @@
+//! Staged changes: what `git commit` would record, judged line by line.
+//!
+//! The pre-commit hook must judge the staged blob, not the working-tree file (with `git add -p`
+//! the two differ), and report only keys on lines the commit adds: a key that was already in
+//! HEAD is the history scan's business, and blocking every commit that touches its file would
+//! teach people to skip the hook.
+
+use std::ops::RangeInclusive;
+use std::path::Path;
+
+use git2::{Delta, DiffFindOptions, DiffOptions, Oid, Repository};
+
+use super::git::GitError;
+
+/// A staged file to scan: its blob in the index and the lines the commit adds.
+#[derive(Debug, Clone)]
+pub struct StagedFile {
+    pub path: String,
+    pub oid: Oid,
+    /// 1-based line ranges of the staged version that the commit adds; every line for a new file.
+    pub added: Vec<RangeInclusive<usize>>,
+    /// The whole file is new (or HEAD does not exist yet).
+    pub all_new: bool,
+}
+
+impl StagedFile {
+    /// Whether any line from `first` to `last` is added by the commit.
+    pub fn adds_any(&self, first: usize, last: usize) -> bool {
+        self.all_new
+            || self
+                .added
+                .iter()
+                .any(|r| *r.start() <= last && first <= *r.end())
+    }
+}
+
+/// Lists the files whose staged content differs from HEAD (all staged files before the first
+/// commit), with the lines each adds. Renames are detected, so renaming a file adds no lines.
+pub fn staged_files(repo: &Repository) -> Result<Vec<StagedFile>, GitError> {
+    let head_tree = match repo.head() {
+        Ok(head) => Some(head.peel_to_tree().map_err(|source| GitError::Git {
+            context: "reading HEAD's tree".into(),
+            source,
+        })?),
+        Err(_) => None, // unborn HEAD: the first commit adds everything
+    };
+    let index = repo.index().map_err(|source| GitError::Git {
+        context: "reading the index".into(),
+        source,
+    })?;
+    let mut opts = DiffOptions::new();
+    opts.context_lines(0).ignore_submodules(true);
+    let mut diff = repo
+        .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut opts))
+        .map_err(|source| GitError::Git {
+            context: "comparing the index with HEAD".into(),
+            source,
+        })?;
+    diff.find_similar(Some(DiffFindOptions::new().renames(true).copies(false)))
+        .map_err(|source| GitError::Git {
+            context: "detecting renames".into(),
+            source,
+        })?;
+    let mut files = Vec::new();
+    for (i, delta) in diff.deltas().enumerate() {
+        let all_new = match delta.status() {
+            Delta::Added | Delta::Copied => true,
+            Delta::Modified | Delta::Renamed | Delta::Typechange => false,
+            _ => continue, // deleted, unmodified, ignored, untracked, conflicted
+        };
+        let new = delta.new_file();
+        if new.mode() == git2::FileMode::Commit || new.mode() == git2::FileMode::Link {
+            continue;
+        }
+        let path = new
+            .path()
+            .unwrap_or(Path::new(""))
+            .to_string_lossy()
+            .into_owned();
+        let mut added = Vec::new();
+        if !all_new {
+            if let Ok(Some(patch)) = git2::Patch::from_diff(&diff, i) {
+                for h in 0..patch.num_hunks() {
+                    let Ok((hunk, _)) = patch.hunk(h) else {
+                        continue;
+                    };
+                    if hunk.new_lines() > 0 {
+                        let start = hunk.new_start() as usize;
+                        // With no context lines a hunk's new side is exactly its added lines.
+                        added.push(start..=start + hunk.new_lines() as usize - 1);
+                    }
+                }
+            }
+        }
+        files.push(StagedFile {
+            path,
+            oid: new.id(),
+            added,
+            all_new,
+        });
+    }
+    Ok(files)
+}

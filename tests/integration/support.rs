@@ -1,0 +1,315 @@
+//! Helpers shared by every integration test: temporary trees, running the binary in a clean
+//! environment, parsing its JSON, and token-shaped strings assembled at run time (so that these
+//! sources hold no literal key that would trip a scanner, keyhound included).
+
+use std::path::Path;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// The rule ids the tests rely on.
+pub const PC_RULE: &str = "political-comms-api-key";
+pub const COMMUNAL_RULE: &str = "communal-api-key";
+pub const BEARER_RULE: &str = "bearer-token";
+
+/// No single run of the binary may take longer than this: a hang is a failure, not a stuck suite.
+const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A temporary directory tree, removed when dropped.
+pub struct Tree {
+    dir: TempDir,
+}
+
+impl Tree {
+    /// A tree holding these text files (parent directories are created).
+    pub fn new(files: &[(&str, &str)]) -> Tree {
+        let tree = Tree {
+            dir: tempfile::tempdir().expect("create a temporary directory"),
+        };
+        for (path, contents) in files {
+            tree.write(path, contents);
+        }
+        tree
+    }
+
+    /// Writes (or overwrites) one file, creating its parent directories.
+    pub fn write(&self, path: &str, contents: impl AsRef<[u8]>) -> &Tree {
+        let full = self.dir.path().join(path);
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent).expect("create parent directories");
+        }
+        std::fs::write(&full, contents).unwrap_or_else(|e| panic!("write {}: {e}", full.display()));
+        self
+    }
+
+    /// Creates a symbolic link at `link` pointing to `target` (taken literally).
+    #[cfg(unix)]
+    pub fn symlink(&self, target: &str, link: &str) -> &Tree {
+        let full = self.dir.path().join(link);
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent).expect("create parent directories");
+        }
+        std::os::unix::fs::symlink(target, &full).expect("create a symlink");
+        self
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `keyhound ARGS...` run inside the tree, with a clean, colourless environment.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::cargo_bin("keyhound").expect("the keyhound binary is built");
+        cmd.current_dir(self.path()).args(args).timeout(RUN_TIMEOUT);
+        for var in [
+            "CI",
+            "GITHUB_ACTIONS",
+            "CLICOLOR",
+            "CLICOLOR_FORCE",
+            "FORCE_COLOR",
+            "RUST_LOG",
+        ] {
+            cmd.env_remove(var);
+        }
+        for (var, _) in std::env::vars_os() {
+            if var.to_string_lossy().starts_with("KEYHOUND") {
+                cmd.env_remove(var);
+            }
+        }
+        cmd.env("NO_COLOR", "1");
+        cmd
+    }
+
+    /// Runs `keyhound ARGS...` in the tree and captures what it did.
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::of(self.command(args), args)
+    }
+
+    /// Runs `keyhound ARGS...` with `input` on stdin.
+    pub fn run_with_stdin(&self, args: &[&str], input: impl Into<Vec<u8>>) -> Run {
+        let mut cmd = self.command(args);
+        cmd.write_stdin(input);
+        Run::of(cmd, args)
+    }
+
+    /// `keyhound scan --format json EXTRA...` in the tree.
+    pub fn scan_json(&self, extra: &[&str]) -> Run {
+        let mut args = vec!["scan", "--format", "json"];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+}
+
+/// What one run of the binary did.
+pub struct Run {
+    pub args: String,
+    /// `None` if the process was killed (a signal or the timeout).
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn of(mut cmd: Command, args: &[&str]) -> Run {
+        let out = cmd.output().expect("run keyhound");
+        Run {
+            args: args.join(" "),
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// stdout and stderr, for failure messages.
+    pub fn dump(&self) -> String {
+        format!(
+            "`keyhound {}` exited with {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.args, self.code, self.stdout, self.stderr
+        )
+    }
+
+    /// Asserts the exit code (a killed process fails too).
+    pub fn assert_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "unexpected exit code\n{}",
+            self.dump()
+        );
+        self
+    }
+
+    /// Asserts that `text` occurs in stderr.
+    pub fn assert_stderr_contains(&self, text: &str) -> &Run {
+        assert!(
+            self.stderr.contains(text),
+            "stderr should contain {text:?}\n{}",
+            self.dump()
+        );
+        self
+    }
+
+    /// Asserts that stderr matches `pattern` (a regex).
+    pub fn assert_stderr_matches(&self, pattern: &str) -> &Run {
+        let re = predicate::str::is_match(pattern).expect("a valid regex");
+        assert!(
+            re.eval(&self.stderr),
+            "stderr should match /{pattern}/\n{}",
+            self.dump()
+        );
+        self
+    }
+
+    /// Asserts that `text` occurs in neither stdout nor stderr.
+    pub fn assert_nowhere(&self, text: &str) -> &Run {
+        assert!(
+            !self.stdout.contains(text) && !self.stderr.contains(text),
+            "{text:?} must not be printed\n{}",
+            self.dump()
+        );
+        self
+    }
+
+    /// stdout parsed as the JSON array of findings.
+    pub fn findings(&self) -> Vec<Value> {
+        let value: Value = serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", self.dump()));
+        match value {
+            Value::Array(items) => items,
+            other => panic!("expected a JSON array, got {other}\n{}", self.dump()),
+        }
+    }
+
+    /// Asserts that the findings are exactly these `(rule_id, path, line, column)`, in any
+    /// order, and that the exit code agrees (1 with findings, 0 without).
+    pub fn assert_findings(&self, expected: &[(&str, &str, u64, u64)]) -> Vec<Value> {
+        let findings = self.findings();
+        let mut actual: Vec<(String, String, u64, u64)> = findings.iter().map(brief).collect();
+        let mut wanted: Vec<(String, String, u64, u64)> = expected
+            .iter()
+            .map(|(r, p, l, c)| (r.to_string(), p.to_string(), *l, *c))
+            .collect();
+        actual.sort();
+        wanted.sort();
+        assert_eq!(
+            actual,
+            wanted,
+            "findings (rule_id, path, line, column) differ\n{}",
+            self.dump()
+        );
+        self.assert_code(if expected.is_empty() { 0 } else { 1 });
+        findings
+    }
+
+    /// The last line of stderr that starts the summary (`keyhound: scanned ...`).
+    pub fn summary(&self) -> &str {
+        self.stderr
+            .lines()
+            .rev()
+            .find(|l| l.contains("scanned"))
+            .unwrap_or_else(|| panic!("no summary line on stderr\n{}", self.dump()))
+    }
+}
+
+/// `(rule_id, path, line, column)` of a JSON finding.
+pub fn brief(f: &Value) -> (String, String, u64, u64) {
+    (
+        f["rule_id"].as_str().unwrap_or("<no rule_id>").to_string(),
+        f["path"].as_str().unwrap_or("<no path>").to_string(),
+        f["line"].as_u64().unwrap_or(0),
+        f["column"].as_u64().unwrap_or(0),
+    )
+}
+
+/// 1-based line and column (in characters) of the first occurrence of `needle` in `text`.
+pub fn locate(text: &str, needle: &str) -> (u64, u64) {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} is not in the text"));
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line as u64, column as u64)
+}
+
+/// A deterministic, random-looking string of `len` characters from `alphabet`: mixed case and
+/// digits (when the alphabet has them), no repeated or consecutive runs, no word that marks a
+/// placeholder or names a key. Different seeds give different strings.
+pub fn random_from(alphabet: &[u8], seed: u64, len: usize) -> String {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    loop {
+        let s: String = (0..len)
+            .map(|_| alphabet[(next() >> 11) as usize % alphabet.len()] as char)
+            .collect();
+        if looks_random(&s, alphabet) {
+            return s;
+        }
+    }
+}
+
+fn looks_random(s: &str, alphabet: &[u8]) -> bool {
+    let b = s.as_bytes();
+    let has = |f: fn(&u8) -> bool| !alphabet.iter().any(f) || b.iter().any(f);
+    if !(has(u8::is_ascii_uppercase) && has(u8::is_ascii_lowercase) && has(u8::is_ascii_digit)) {
+        return false;
+    }
+    let runs = b
+        .windows(2)
+        .any(|w| w[0] == w[1] || w[1] == w[0].wrapping_add(1) || w[1] == w[0].wrapping_sub(1));
+    let lower = s.to_ascii_lowercase();
+    const WORDS: &[&str] = &[
+        "exa", "test", "sampl", "fake", "dumm", "xx", "your", "here", "key", "tok", "secret",
+        "bear", "comm", "live", "pc", "akia", "asia", "abia", "acca", "a3t", "npm", "gh", "hf",
+        "sk", "rk", "sg", "aiza", "gl", "xo", "shp", "aa", "env", "var",
+    ];
+    !runs && !WORDS.iter().any(|w| lower.contains(w))
+}
+
+const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// A random-looking 20-character key body.
+pub fn body(seed: u64) -> String {
+    random_from(ALNUM, seed, 20)
+}
+
+/// A Political Comms live key: `pc_live_` + a 20-character body.
+pub fn pc_live(seed: u64) -> String {
+    format!("{}_{}_{}", "pc", "live", body(seed))
+}
+
+/// A Political Comms test-mode key: `pc_test_` + a 20-character body.
+pub fn pc_test(seed: u64) -> String {
+    format!("{}_{}_{}", "pc", "test", body(seed))
+}
+
+/// An opaque 30-character Bearer token (a Communal key has no published format).
+pub fn opaque_token(seed: u64) -> String {
+    random_from(ALNUM, seed, 30)
+}
+
+/// A well-formed AWS access key id: `AKIA` + 16 base32 characters.
+pub fn aws_key_id(seed: u64) -> String {
+    format!(
+        "{}{}",
+        "AK",
+        format_args!(
+            "IA{}",
+            random_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", seed, 16)
+        )
+    )
+}
+
+/// The part of a Political Comms key after its `pc_live_` / `pc_test_` prefix.
+pub fn pc_body(key: &str) -> &str {
+    &key["pc_live_".len()..]
+}
