@@ -35,10 +35,15 @@ pub fn write_compact(
         } else {
             &f.redacted
         };
+        let verdict = match &f.verdict {
+            Verdict::Unchecked => String::new(),
+            Verdict::Valid { .. } => format!(" -- VALID KEY, live check: {}", f.verdict),
+            other => format!(" -- live check: {other}"),
+        };
         for l in &f.locations {
             writeln!(
                 out,
-                "  {}:{}:{}: {} ({}): {secret}",
+                "  {}:{}:{}: {} ({}): {secret}{verdict}",
                 l.path, l.line, l.column, f.rule_name, f.severity
             )?;
         }
