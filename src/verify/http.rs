@@ -364,6 +364,35 @@ mod tests {
     }
 
     #[test]
+    fn a_host_gets_at_most_its_limit_at_once_and_waits_out_a_pause() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let limiter = HostLimiter::new(2);
+        let (now, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        std::thread::scope(|s| {
+            for _ in 0..6 {
+                s.spawn(|| {
+                    let _permit = limiter.acquire("api.example.com");
+                    let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(n, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(30));
+                    now.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        assert_eq!(most.load(Ordering::SeqCst), 2);
+
+        let started = Instant::now();
+        limiter.pause("api.example.com", started + Duration::from_millis(150));
+        drop(limiter.acquire("other.example.com"));
+        assert!(
+            started.elapsed() < Duration::from_millis(100),
+            "another host waited"
+        );
+        drop(limiter.acquire("api.example.com"));
+        assert!(started.elapsed() >= Duration::from_millis(150));
+    }
+
+    #[test]
     fn error_text_never_carries_a_url() {
         assert_eq!(
             first_words("bad uri https://h/pc_live_x here"),
