@@ -105,7 +105,8 @@ impl Request {
         let origin = endpoint.unwrap_or(&check.origin).clone();
         let mut values = vec![key.to_string()];
         values.extend(captures.iter().map(|(_, v)| v.expose().to_string()));
-        values.retain(|v| !v.is_empty());
+        // Too short a value (a one-digit id) would blank out unrelated text; keys never are.
+        values.retain(|v| v.len() >= 4);
         Ok(Request {
             method: check.method.clone(),
             url: origin.url(&path),
