@@ -2,7 +2,7 @@
 //! lives in its own module; this one decides the order and what the user is told.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -12,14 +12,17 @@ use git2::{Oid, Repository};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
-use crate::cli::{Cli, Command, HistoryArgs, InstallHookArgs, ListFormat, RulesCommand, ScanArgs};
-use crate::config::{rule_load, HistoryConfig, Output, RunConfig, ScanConfig};
-use crate::finding::{self, Hit};
+use crate::cli::{
+    Cli, Command, HistoryArgs, InstallHookArgs, ListFormat, RulesCommand, ScanArgs, VerifyKeyArgs,
+};
+use crate::config::{rule_load, HistoryConfig, Output, RunConfig, ScanConfig, VerifyConfig};
+use crate::finding::{self, Finding, Hit, Secret, Verdict};
 use crate::matcher::{Match, Matcher, Scratch};
 use crate::report::{self, Report, ReportOptions};
-use crate::rules::{check, LoadOptions, RuleSet};
+use crate::rules::{check, LoadOptions, Rule, RuleSet};
 use crate::source::git::{self, Selection};
 use crate::source::{fs, is_binary, staged, Blob, SkipReason, Skipped, Visitor};
+use crate::verify;
 
 /// Runs a parsed command line; `Err` means exit code 2.
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -42,6 +45,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             };
             rules_check(&load)
         }
+        Command::Verify(args) => verify_key(args, output),
     }
 }
 
@@ -101,7 +105,7 @@ impl Visitor for ScanVisitor<'_> {
 
 fn scan(args: &ScanArgs, output: Output) -> Result<ExitCode> {
     let started = Instant::now();
-    let config = ScanConfig::from_args(args);
+    let config = ScanConfig::from_args(args)?;
     if config.staged {
         return scan_staged(&config, output, started);
     }
@@ -205,7 +209,7 @@ fn scan_staged(config: &ScanConfig, output: Output, started: Instant) -> Result<
 /// `keyhound history`.
 fn history(args: &HistoryArgs, output: Output) -> Result<ExitCode> {
     let started = Instant::now();
-    run_history(&HistoryConfig::from_args(args), output, started, false)
+    run_history(&HistoryConfig::from_args(args)?, output, started, false)
 }
 
 /// What one history-scanning thread gathered: hits with the blob they came from.
@@ -441,9 +445,9 @@ fn open_report(run: &RunConfig, output: Output, compact: bool) -> Result<Box<dyn
     Ok(report::open(run.format, opts, out))
 }
 
-/// The stages after scanning, shared by every scanning command: hits → findings → report →
-/// summary → exit code. Each finding goes to the report as soon as it is final, so a streaming
-/// format (JSON Lines) writes it then.
+/// The stages after scanning, shared by every scanning command: hits → findings →
+/// live checks → report → summary → exit code. Each finding goes to the report as soon as it
+/// is final, so a streaming format (JSON Lines) writes it then.
 fn finish(
     run: &RunConfig,
     output: Output,
@@ -453,7 +457,21 @@ fn finish(
     started: Instant,
 ) -> Result<ExitCode> {
     tally.skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    let findings = finding::findings_from(std::mem::take(&mut tally.hits), matcher.rules());
+    let mut findings = finding::findings_from(std::mem::take(&mut tally.hits), matcher.rules());
+    let checked = if run.verify.enabled {
+        Some(live_checks(
+            &run.verify,
+            matcher.rules(),
+            &mut findings,
+            output,
+        )?)
+    } else {
+        None
+    };
+    let found_valid = findings.iter().any(|f| f.verdict.is_valid());
+    if run.verify.only_valid {
+        findings.retain(|f| f.verdict.is_valid());
+    }
     let found = findings.len();
 
     let written = findings
@@ -474,14 +492,184 @@ fn finish(
             eprintln!("keyhound: warning: {warning}");
         }
         report_skipped(&tally.skipped, output.verbosity);
-        eprintln!("{}", summary(&tally, found, started.elapsed()));
+        let mut line = summary(&tally, found, started.elapsed());
+        if let Some(checked) = checked {
+            line.push_str(&format!("; live checks: {checked}"));
+        }
+        eprintln!("{line}");
     }
+    let failing = if run.verify.fail_on_valid_only {
+        found_valid
+    } else {
+        found > 0
+    };
     Ok(if run.strict && errors > 0 {
         ExitCode::from(2)
-    } else if found > 0 {
+    } else if failing {
         ExitCode::from(run.exit_code)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// How the live checks of a run came out, for the summary line.
+#[derive(Debug, Default)]
+struct Checked {
+    dry_run: bool,
+    requests: usize,
+    valid: usize,
+    invalid: usize,
+    unknown: usize,
+}
+
+impl std::fmt::Display for Checked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.dry_run {
+            return write!(
+                f,
+                "dry run, {} {} not sent",
+                self.requests,
+                plural(self.requests as u64, "request", "requests")
+            );
+        }
+        write!(
+            f,
+            "{} valid, {} invalid, {} unknown",
+            self.valid, self.invalid, self.unknown
+        )
+    }
+}
+
+/// The live-check stage: one request per unique key whose rule has a check, then each
+/// finding gets its key's verdict. A dry run prints the requests instead of sending them.
+fn live_checks(
+    config: &VerifyConfig,
+    rules: &[Rule],
+    findings: &mut [Finding],
+    output: Output,
+) -> Result<Checked> {
+    check_endpoints(config, rules, output)?;
+    let jobs = verify::plan(findings, rules, &config.options.endpoints);
+    let mut checked = Checked {
+        dry_run: config.dry_run,
+        requests: jobs.len(),
+        ..Checked::default()
+    };
+    if config.dry_run {
+        for job in &jobs {
+            eprintln!("keyhound: dry run: would send {}", job.describe());
+        }
+        return Ok(checked);
+    }
+    let verdicts = verify::run(&jobs, &config.options);
+    for v in &verdicts {
+        match v {
+            Verdict::Valid { .. } => checked.valid += 1,
+            Verdict::Invalid => checked.invalid += 1,
+            Verdict::Unknown { .. } => checked.unknown += 1,
+            Verdict::Unchecked => {}
+        }
+    }
+    verify::apply(&jobs, verdicts, findings);
+    Ok(checked)
+}
+
+/// Every endpoint override must name a rule with a live check; one set in a configuration
+/// file is announced, since that file may have come with the repository being scanned.
+fn check_endpoints(config: &VerifyConfig, rules: &[Rule], output: Output) -> Result<()> {
+    let mut ids: Vec<&String> = config.options.endpoints.keys().collect();
+    ids.sort();
+    for id in ids {
+        match rules.iter().find(|r| &r.id == id) {
+            None => bail!("endpoint for `{id}`: no such rule (see `keyhound rules list`)"),
+            Some(r) if r.verify.is_none() => {
+                bail!("endpoint for `{id}`: the rule has no live check")
+            }
+            Some(_) => {}
+        }
+    }
+    if !output.quiet {
+        for (id, file) in &config.endpoints_from_file {
+            if let Some(origin) = config.options.endpoints.get(id) {
+                eprintln!(
+                    "keyhound: note: live checks of `{id}` go to {origin} (set in {})",
+                    file.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `keyhound verify --rule RULE_ID`: checks one key read from stdin. Exit 0 valid, 1 invalid,
+/// 2 unknown or error.
+fn verify_key(args: &VerifyKeyArgs, output: Output) -> Result<ExitCode> {
+    let rules = RuleSet::load(&rule_load(&args.rules))?;
+    let Some(rule) = rules.get(&args.rule) else {
+        bail!("no rule `{}` (see `keyhound rules list`)", args.rule);
+    };
+    let Some(check) = rule.verify.as_ref() else {
+        bail!("rule `{}` has no live check", rule.id);
+    };
+    let config = VerifyConfig::live(&args.live)?;
+    check_endpoints(&config, rules.rules(), output)?;
+
+    let stdin = io::stdin();
+    if stdin.is_terminal() && !output.quiet {
+        eprintln!("keyhound: reading the key from stdin (end with Ctrl-D)");
+    }
+    let mut text = String::new();
+    stdin
+        .lock()
+        .take(1 << 20)
+        .read_to_string(&mut text)
+        .context("reading the key from stdin")?;
+    let key = text.trim();
+    if key.is_empty() {
+        bail!(
+            "no key on stdin: pipe it in, e.g. `keyhound verify --rule {} < key.txt`",
+            rule.id
+        );
+    }
+    let needs = check.captures_used();
+    let (secret, captures) = if needs.is_empty() {
+        (Secret::new(key), Vec::new())
+    } else {
+        // The check needs a value found beside the key (a key id): find both in the text.
+        let matcher = Matcher::new(RuleSet::from_rules(vec![rule.clone()]));
+        let mut matches = Vec::new();
+        matcher.scan(text.as_bytes(), None, &mut Scratch::default(), &mut matches);
+        let hit = finding::hits_in(text.as_bytes(), "<stdin>", &matches, matcher.rules())
+            .into_iter()
+            .next();
+        match hit {
+            Some(h) => (h.secret, h.captures),
+            None => bail!(
+                "rule `{}`'s check needs {} beside the key: pipe in text in which the rule finds \
+                 both (such as the lines that hold them)",
+                rule.id,
+                needs.join(", ")
+            ),
+        }
+    };
+    let job = verify::job(rule, check, &secret, &captures, &config.options.endpoints);
+    if config.dry_run {
+        eprintln!("keyhound: dry run: would send {}", job.describe());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let verdict = verify::run(std::slice::from_ref(&job), &config.options)
+        .pop()
+        .unwrap_or_default();
+    let shown = if args.show_secrets {
+        secret.expose().to_string()
+    } else {
+        job.redacted.clone()
+    };
+    println!("{} {shown}: {verdict}", rule.id);
+    Ok(match verdict {
+        Verdict::Valid { .. } => ExitCode::SUCCESS,
+        Verdict::Invalid => ExitCode::from(1),
+        Verdict::Unknown { .. } | Verdict::Unchecked => ExitCode::from(2),
     })
 }
 
@@ -585,7 +773,7 @@ fn rules_list(load: &LoadOptions, format: ListFormat) -> Result<ExitCode> {
                         "provider": r.provider,
                         "severity": r.severity,
                         "keywords": r.keywords,
-                        "live_check": false,
+                        "live_check": r.verify.is_some(),
                         "origin": format!("{}:{}", r.origin, r.line),
                     })
                 })
@@ -615,15 +803,15 @@ fn rules_list(load: &LoadOptions, format: ListFormat) -> Result<ExitCode> {
                 "ID", "PROVIDER", "SEVERITY"
             );
             // No rule has a live check until verification exists.
-            let live_check = "no";
             for r in rules.rules() {
                 result = result.and_then(|()| {
                     writeln!(
                         out,
-                        "{:id_width$}  {:provider_width$}  {:8}  {live_check}",
+                        "{:id_width$}  {:provider_width$}  {:8}  {}",
                         r.id,
                         r.provider,
                         r.severity.as_str(),
+                        live_check(r)
                     )
                 });
             }
@@ -637,19 +825,37 @@ fn rules_list(load: &LoadOptions, format: ListFormat) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `rules list`'s LIVE CHECK column: the host a key of this rule is sent to, or `no`.
+fn live_check(rule: &crate::rules::Rule) -> String {
+    match &rule.verify {
+        Some(check) => format!("{} {}", check.method, check.origin.authority()),
+        None => "no".to_string(),
+    }
+}
+
 fn rules_check(load: &LoadOptions) -> Result<ExitCode> {
     let rules = RuleSet::load(load)?;
-    let failures = check::check_all(&rules);
+    let mut failures = check::check_all(&rules);
+    failures.extend(verify::replay::replay_all(&rules));
     let examples: usize = rules
         .rules()
         .iter()
         .map(|r| r.examples.len() + r.negative_examples.len())
         .sum();
+    let recorded = verify::replay::recorded(&rules);
     for f in &failures {
         eprintln!("FAIL {} ({}): {}", f.rule_id, f.origin, f.message);
     }
+    let answers = if recorded > 0 {
+        format!(
+            ", {recorded} recorded {}",
+            plural(recorded as u64, "answer", "answers")
+        )
+    } else {
+        String::new()
+    };
     eprintln!(
-        "keyhound: checked {} {} ({} examples): {} {}",
+        "keyhound: checked {} {} ({} examples{answers}): {} {}",
         rules.len(),
         plural(rules.len() as u64, "rule", "rules"),
         examples,

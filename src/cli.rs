@@ -2,6 +2,7 @@
 //! resolved once, in [`crate::config`].
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
@@ -36,6 +37,9 @@ pub enum Command {
     /// List or check the rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Check whether one key still works: reads the key from stdin, never from the command
+    /// line. Exit 0 valid, 1 invalid, 2 unknown or error.
+    Verify(VerifyKeyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -142,6 +146,83 @@ pub struct RunArgs {
     /// Scanning threads (default: one per CPU).
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
+
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+}
+
+/// Live checks of found keys, for every scanning command.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Ask each key's provider whether it still works (one request per unique key, only to
+    /// the host its rule names).
+    #[arg(long)]
+    pub verify: bool,
+
+    /// Report only keys whose live check says valid (needs --verify).
+    #[arg(long, requires = "verify")]
+    pub only_valid: bool,
+
+    /// When findings fail the run: any finding, or only a key found valid (needs --verify).
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = FailOn::Any,
+          requires_if("valid", "verify"))]
+    pub fail_on: FailOn,
+
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+/// How live checks are sent: shared by `--verify` and `keyhound verify`.
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// Print each request a live check would send (method, URL, header names; secrets
+    /// redacted) and send nothing.
+    #[arg(long)]
+    pub verify_dry_run: bool,
+
+    /// Give up on one live check after this long (e.g. 10s, 500ms).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub verify_timeout: Duration,
+
+    /// Give up connecting to a provider after this long.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub connect_timeout: Duration,
+
+    /// The longest wait honoured when a provider rate-limits (Retry-After, X-RateLimit-Reset).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub max_retry_wait: Duration,
+
+    /// Send RULE_ID's check to this base URL instead, keeping the rule's path (repeatable):
+    /// https, or http to loopback only.
+    #[arg(long, value_name = "RULE_ID=URL")]
+    pub endpoint: Vec<String>,
+}
+
+/// `keyhound verify --rule RULE_ID`.
+#[derive(Debug, Args)]
+pub struct VerifyKeyArgs {
+    /// The rule whose live check to run on the key read from stdin.
+    #[arg(long, value_name = "RULE_ID")]
+    pub rule: String,
+
+    #[command(flatten)]
+    pub rules: RuleArgs,
+
+    #[command(flatten)]
+    pub live: LiveArgs,
+
+    /// Print the key in full instead of redacted.
+    #[arg(long)]
+    pub show_secrets: bool,
+}
+
+/// `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any finding fails the run.
+    Any,
+    /// Only a key its provider accepts fails the run.
+    Valid,
 }
 
 #[derive(Debug, Args)]
@@ -223,9 +304,39 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{text}` is too large"))
 }
 
+/// `10s`, `500ms`, `2m`, or plain seconds (`10`, `0.5`).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let bad = || format!("`{text}` is not a duration such as 10s, 500ms or 2m");
+    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (t, 1.0)
+    };
+    let value: f64 = number.trim().parse().map_err(|_| bad())?;
+    if !value.is_finite() || value < 0.0 {
+        return Err(bad());
+    }
+    Duration::try_from_secs_f64(value * scale).map_err(|_| bad())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("-1s").is_err());
+    }
 
     #[test]
     fn sizes() {

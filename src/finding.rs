@@ -95,12 +95,26 @@ impl Verdict {
         }
     }
 
+    pub fn is_valid(&self) -> bool {
+        matches!(self, Verdict::Valid { .. })
+    }
+
     /// The note of a valid verdict or the reason of an unknown one.
     pub fn detail(&self) -> Option<&str> {
         match self {
             Verdict::Valid { note } => note.as_deref(),
             Verdict::Unknown { reason } => Some(reason),
             Verdict::Unchecked | Verdict::Invalid => None,
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    /// `valid`, `valid (lacks permission)`, `invalid`, `unknown (timeout: ...)`, `unchecked`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.detail() {
+            Some(detail) => write!(f, "{} ({detail})", self.as_str()),
+            None => f.write_str(self.as_str()),
         }
     }
 }
@@ -195,6 +209,8 @@ pub struct Location {
 pub struct Hit {
     pub rule: usize,
     pub secret: Secret,
+    /// Named captures of the rule's regex (a key id beside its secret), for live checks.
+    pub captures: Vec<(String, Secret)>,
     pub entropy: f64,
     pub location: Location,
     /// For history scans: whether the key is still in HEAD's tree.
@@ -210,6 +226,8 @@ pub struct Finding {
     pub severity: Severity,
     pub description: Option<String>,
     pub secret: Secret,
+    /// Named captures of the rule's regex at one place the key was found.
+    pub captures: Vec<(String, Secret)>,
     pub redacted: String,
     pub fingerprint: String,
     pub entropy: f64,
@@ -242,9 +260,21 @@ pub fn hits_in(blob: &[u8], path: &str, matches: &[Match], rules: &[Rule]) -> Ve
         let last_line_start = memrchr(b'\n', secret_bytes).map_or(line_start, |i| m.start + i + 1);
         let end_column = char_count(&blob[last_line_start..m.end]) + 1;
         let secret = String::from_utf8_lossy(secret_bytes).into_owned();
+        let captures = m
+            .captures
+            .iter()
+            .map(|&(name, start, end)| {
+                let value = String::from_utf8_lossy(&blob[start..end]).into_owned();
+                (
+                    rules[m.rule].capture_names[name].clone(),
+                    Secret::new(value),
+                )
+            })
+            .collect();
         hits.push(Hit {
             rule: m.rule,
             secret: Secret::new(secret),
+            captures,
             entropy: m.entropy,
             location: Location {
                 path: path.to_string(),
@@ -353,6 +383,7 @@ pub fn findings_from(hits: Vec<Hit>, rules: &[Rule]) -> Vec<Finding> {
                 severity: rule.severity,
                 description: rule.description.clone(),
                 secret: hit.secret.clone(),
+                captures: hit.captures.clone(),
                 redacted: redact(hit.secret.expose(), &rule.keywords),
                 fingerprint: fingerprint(&rule.id, hit.secret.expose()),
                 entropy: hit.entropy,

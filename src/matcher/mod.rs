@@ -12,7 +12,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use crate::rules::{Rule, RuleSet};
 
 /// One secret found in a blob: which rule, where the secret's bytes are, and its entropy.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Match {
     /// Index of the rule in [`Matcher::rules`].
     pub rule: usize,
@@ -21,6 +21,9 @@ pub struct Match {
     pub end: usize,
     /// Shannon entropy of the secret's body, bits per byte.
     pub entropy: f64,
+    /// Named groups that took part in the match, as (index into [`Rule::capture_names`],
+    /// start, end). Empty (and unallocated) for the many rules without named groups.
+    pub captures: Vec<(usize, usize, usize)>,
 }
 
 /// Per-thread working memory, reused across blobs so that scanning allocates nothing per blob.
@@ -130,11 +133,18 @@ fn scan_rule(index: usize, rule: &Rule, blob: &[u8], path: Option<&[u8]>, out: &
                 continue;
             }
             if let Some(entropy) = filter::accept(rule, blob, secret.start(), secret.end(), path) {
+                let captures = rule
+                    .capture_names
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, name)| caps.name(name).map(|c| (i, c.start(), c.end())))
+                    .collect();
                 out.push(Match {
                     rule: index,
                     start: secret.start(),
                     end: secret.end(),
                     entropy,
+                    captures,
                 });
             }
         }

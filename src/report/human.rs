@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
 
 use super::ReportOptions;
-use crate::finding::{Finding, Location};
+use crate::finding::{Finding, Location, Verdict};
 use crate::rules::Severity;
 
 /// How many other locations of a key are listed under its snippet before "and N more".
@@ -35,10 +35,15 @@ pub fn write_compact(
         } else {
             &f.redacted
         };
+        let verdict = match &f.verdict {
+            Verdict::Unchecked => String::new(),
+            Verdict::Valid { .. } => format!(" -- VALID KEY, live check: {}", f.verdict),
+            other => format!(" -- live check: {other}"),
+        };
         for l in &f.locations {
             writeln!(
                 out,
-                "  {}:{}:{}: {} ({}): {secret}",
+                "  {}:{}:{}: {} ({}): {secret}{verdict}",
                 l.path, l.line, l.column, f.rule_name, f.severity
             )?;
         }
@@ -67,13 +72,23 @@ pub fn render(finding: &Finding, show_secrets: bool, color: bool) -> String {
     };
     let loc = finding.primary();
     let (line, span) = loc.snippet.render(show_secrets);
-    let title = format!("{} ({})", finding.rule_name, finding.severity);
+    // A key its provider accepts is an incident whatever the rule's severity: say so first.
+    let valid = matches!(finding.verdict, Verdict::Valid { .. });
+    let title = if valid {
+        format!("VALID KEY: {} ({})", finding.rule_name, finding.severity)
+    } else {
+        format!("{} ({})", finding.rule_name, finding.severity)
+    };
     let label = if loc.end_line > loc.line {
         format!("leaked key (lines {}-{})", loc.line, loc.end_line)
     } else {
         "leaked key".to_string()
     };
-    let mut notes = vec![format!("fingerprint: {}", finding.fingerprint)];
+    let mut notes = Vec::new();
+    if finding.verdict != Verdict::Unchecked {
+        notes.push(format!("live check: {}", finding.verdict));
+    }
+    notes.push(format!("fingerprint: {}", finding.fingerprint));
     match finding.in_head {
         Some(true) => notes.push("still in HEAD".to_string()),
         Some(false) => {
@@ -107,7 +122,12 @@ pub fn render(finding: &Finding, show_secrets: bool, color: bool) -> String {
     let snippet = Snippet::source(line.as_str())
         .line_start(loc.line)
         .annotation(AnnotationKind::Primary.span(span).label(label));
-    let mut group = level(finding.severity)
+    let level = if valid {
+        Level::ERROR
+    } else {
+        level(finding.severity)
+    };
+    let mut group = level
         .primary_title(title)
         .id(finding.rule_id.as_str())
         .element(snippet);

@@ -173,6 +173,7 @@ mod tests {
             severity: Severity::High,
             description: None,
             secret: Secret::new("s3cr3t"),
+            captures: Vec::new(),
             redacted: "*****".into(),
             fingerprint: "f".into(),
             entropy: 2.5,

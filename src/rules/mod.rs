@@ -9,6 +9,7 @@
 
 pub mod builtin;
 pub mod check;
+pub mod live;
 pub mod spec;
 
 use std::collections::{HashMap, HashSet};
@@ -170,6 +171,11 @@ pub struct Rule {
     pub line: usize,
     pub examples: Vec<ExampleSpec>,
     pub negative_examples: Vec<String>,
+    /// The live check from `[rule.verify]`, if the rule has one.
+    pub verify: Option<live::LiveCheck>,
+    /// Named capture groups of the rule's regexes (`(?P<id>...)`): the matcher records them
+    /// beside the secret for live checks that need a second value.
+    pub capture_names: Vec<String>,
     patterns: Vec<String>,
     secret_group: usize,
     compiled: OnceLock<Result<Vec<Regex>, String>>,
@@ -430,8 +436,10 @@ pub fn compile_spec(rs: RuleSpec, provider: &str, origin: &str) -> Result<Rule, 
         return Err("regex must not be an empty list".into());
     }
     let mut secret_group = None;
+    let mut named_groups = Vec::with_capacity(patterns.len());
     for pattern in &patterns {
-        let groups = capture_groups(pattern)?;
+        let (groups, names) = capture_groups(pattern)?;
+        named_groups.push(names);
         let group = rs.secret_group.unwrap_or(if groups >= 1 { 1 } else { 0 });
         if group > groups {
             return Err(format!(
@@ -461,6 +469,20 @@ pub fn compile_spec(rs: RuleSpec, provider: &str, origin: &str) -> Result<Rule, 
         }
     };
     let allow = Allow::new(&rs.allow.secrets, &rs.allow.regexes, &rs.allow.stopwords)?;
+    if rs.generic && rs.verify.is_some() {
+        return Err(
+            "a generic rule cannot have a live check: its keys belong to no one provider, \
+             and a key is never sent to a host its rule does not name"
+                .into(),
+        );
+    }
+    let verify = rs
+        .verify
+        .map(|v| live::compile(v, &named_groups))
+        .transpose()?;
+    let mut capture_names: Vec<String> = named_groups.into_iter().flatten().collect();
+    capture_names.sort();
+    capture_names.dedup();
     Ok(Rule {
         id,
         name: rs.name,
@@ -477,21 +499,43 @@ pub fn compile_spec(rs: RuleSpec, provider: &str, origin: &str) -> Result<Rule, 
         line: 0,
         examples: rs.examples,
         negative_examples: rs.negative_examples,
+        verify,
+        capture_names,
         patterns,
         secret_group: secret_group.unwrap_or(0),
         compiled: OnceLock::new(),
     })
 }
 
-/// Parses a regex (without building it) to validate its syntax and count its capture groups.
-fn capture_groups(pattern: &str) -> Result<usize, String> {
+/// Parses a regex (without building it) to validate its syntax, count its capture groups and
+/// list its named ones.
+fn capture_groups(pattern: &str) -> Result<(usize, Vec<String>), String> {
     let hir = regex_syntax::ParserBuilder::new()
         .unicode(false)
         .utf8(false)
         .build()
         .parse(pattern)
         .map_err(|e| format!("regex does not parse:\n{e}"))?;
-    Ok(hir.properties().explicit_captures_len())
+    let mut names = Vec::new();
+    group_names(&hir, &mut names);
+    Ok((hir.properties().explicit_captures_len(), names))
+}
+
+fn group_names(hir: &regex_syntax::hir::Hir, out: &mut Vec<String>) {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Capture(cap) => {
+            if let Some(name) = &cap.name {
+                out.push(name.to_string());
+            }
+            group_names(&cap.sub, out);
+        }
+        HirKind::Repetition(rep) => group_names(&rep.sub, out),
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => {
+            subs.iter().for_each(|h| group_names(h, out))
+        }
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => {}
+    }
 }
 
 /// 1-based line number of a byte offset.

@@ -4,6 +4,8 @@
 //! reported on (file, line, rule id) before anything is compiled, and so that the on-disk shape
 //! can evolve without touching the matcher.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -57,6 +59,9 @@ pub struct RuleSpec {
     pub examples: Vec<ExampleSpec>,
     #[serde(default)]
     pub negative_examples: Vec<String>,
+    /// `[rule.verify]`: the optional live check.
+    #[serde(default)]
+    pub verify: Option<VerifySpec>,
 }
 
 /// `regex` is one pattern, or several alternatives that each capture the secret in the same
@@ -122,6 +127,101 @@ impl ExampleSpec {
         match self {
             ExampleSpec::Text(_) => None,
             ExampleSpec::WithSecret { secret, .. } => Some(secret),
+        }
+    }
+}
+
+/// `[rule.verify]`: how to ask the provider whether a key still works, and how to read its answer.
+///
+/// Only the request's path, query, headers and body may be templated (`{{ secret }}`,
+/// `{{ captures.NAME }}`); the scheme and host are literal, so scanned text can never choose
+/// where a key is sent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifySpec {
+    /// `GET`, `HEAD` or `POST` (default `GET`): a check must be a harmless read.
+    #[serde(default = "default_method")]
+    pub method: String,
+    /// `https://host[:port]/path?query`.
+    pub url: String,
+    /// Request headers; values are templates.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// An optional request body (a template).
+    #[serde(default)]
+    pub body: Option<String>,
+    /// `[[rule.verify.on]]`: response cases, tried in order; the first that matches decides.
+    #[serde(default, rename = "on")]
+    pub cases: Vec<VerifyCaseSpec>,
+    /// `[[rule.verify.test]]`: recorded responses and the verdict each must produce.
+    #[serde(default, rename = "test")]
+    pub tests: Vec<VerifyTestSpec>,
+}
+
+fn default_method() -> String {
+    "GET".to_string()
+}
+
+/// One `[[rule.verify.on]]` case: every condition given must hold.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyCaseSpec {
+    /// The HTTP status is one of these (any status if empty).
+    #[serde(default)]
+    pub status: Vec<u16>,
+    /// The body is JSON, and each dotted path (`error.type`, `errors.0.message`) holds this
+    /// value (or one of these values, given a list).
+    #[serde(default)]
+    pub json: BTreeMap<String, toml::Value>,
+    /// The body is JSON and has each of these dotted paths.
+    #[serde(default)]
+    pub json_has: Strings,
+    /// Each header is present with this value or one of these values (case-insensitive; a
+    /// value also matches without its `;` parameters; `""` means any value).
+    #[serde(default)]
+    pub header: BTreeMap<String, Strings>,
+    /// `valid`, `invalid` or `unknown`.
+    pub verdict: String,
+    /// The note of a valid verdict ("lacks permission") or the reason of an unknown one.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// One `[[rule.verify.test]]`: a recorded response, replayed by `rules check`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyTestSpec {
+    pub status: u16,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub body: String,
+    /// The verdict it must produce: `valid`, `invalid` or `unknown`.
+    pub expect: String,
+    /// Text the verdict's note or reason must contain.
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+/// One string or a list of them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Strings {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Default for Strings {
+    fn default() -> Self {
+        Strings::Many(Vec::new())
+    }
+}
+
+impl Strings {
+    pub fn as_slice(&self) -> &[String] {
+        match self {
+            Strings::One(s) => std::slice::from_ref(s),
+            Strings::Many(v) => v,
         }
     }
 }

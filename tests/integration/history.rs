@@ -681,3 +681,24 @@ fn sarif_of_a_history_scan_is_valid_and_names_the_commit() {
     assert_eq!(result["properties"]["commit"], added.to_string());
     run.assert_nowhere(&pc_live(397));
 }
+
+#[test]
+fn the_pre_commit_hook_never_runs_live_checks() {
+    let r = Repo::new();
+    r.write("leak.py", &format!("KEY = '{}'\n", pc_live(398)));
+    r.stage("leak.py");
+    // A port nothing listens on: a check, if one were sent, would come back `unknown`.
+    let run = r.tree.run(&[
+        "scan",
+        "--pre-commit",
+        "--verify",
+        "--endpoint",
+        "political-comms-api-key=http://127.0.0.1:9",
+    ]);
+    run.assert_code(1);
+    assert!(
+        !run.stdout.contains("unknown") && !run.stderr.contains("live check"),
+        "{}",
+        run.dump()
+    );
+}

@@ -11,4 +11,5 @@ mod reports;
 mod robustness;
 mod rules_cmd;
 mod support;
+mod verify;
 mod walk;

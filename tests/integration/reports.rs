@@ -338,6 +338,7 @@ fn history_findings() -> Vec<Finding> {
         severity: Severity::High,
         description: Some("A Hound Test Cloud API key.".to_string()),
         secret: Secret::new(value.clone()),
+        captures: Vec::new(),
         redacted: "htc_live_*****".to_string(),
         fingerprint: fingerprint("htc-api-key", &value),
         entropy: 4.5,

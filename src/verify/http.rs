@@ -1,0 +1,402 @@
+//! Sending one check: ureq over rustls, no redirects, bounded waits, per-host limits.
+//!
+//! Two agents: one for providers (https only, through `HTTPS_PROXY`/`ALL_PROXY` unless
+//! `NO_PROXY` says otherwise) and one, without proxy, for loopback endpoints (local mocks and
+//! `rules check`). Neither follows redirects: a redirect is answered as it is and classified
+//! `unknown`, so a key is never re-sent to wherever a server points.
+
+use std::collections::HashMap;
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use ureq::http;
+use ureq::{Agent, Proxy};
+
+use super::classify::Answer;
+use super::Request;
+
+/// The most of a response body that is read: enough for any error document.
+const BODY_LIMIT: u64 = 256 * 1024;
+
+/// How requests are sent.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Total time for one request, from connecting to the end of the body.
+    pub timeout: Duration,
+    /// Time to connect (including TLS).
+    pub connect_timeout: Duration,
+    /// The longest wait honoured when a provider asks to retry later; a longer ask is
+    /// `unknown` at once.
+    pub max_wait: Duration,
+    /// Pause before the one retry of a 5xx answer.
+    pub retry_delay: Duration,
+    /// Requests in flight to one host at a time.
+    pub per_host: usize,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
+            max_wait: Duration::from_secs(30),
+            retry_delay: Duration::from_millis(500),
+            per_host: 2,
+        }
+    }
+}
+
+/// The agents and the per-host limits, shared by every worker of a run.
+pub struct Client {
+    remote: Agent,
+    local: Agent,
+    opts: HttpOptions,
+    hosts: HostLimiter,
+}
+
+/// The outcome of an exchange: an answer to classify, or why there is none.
+#[derive(Debug)]
+pub enum Outcome {
+    Answer(Answer),
+    Failed(String),
+}
+
+impl Client {
+    pub fn new(opts: HttpOptions) -> Client {
+        let agent = |proxy: Option<Proxy>, https_only: bool| {
+            Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .https_only(https_only)
+                .proxy(proxy)
+                .timeout_global(Some(opts.timeout))
+                .timeout_connect(Some(opts.connect_timeout))
+                .user_agent(concat!("keyhound/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .new_agent()
+        };
+        Client {
+            remote: agent(Proxy::try_from_env(), true),
+            local: agent(None, false),
+            hosts: HostLimiter::new(opts.per_host.max(1)),
+            opts,
+        }
+    }
+
+    /// Sends a request, honouring rate limits (one retry after the wait the provider asks,
+    /// up to the cap) and retrying a 5xx answer once.
+    pub fn exchange(&self, req: &Request) -> Outcome {
+        let host = req.origin.authority();
+        if self.hosts.gave_up(&host) {
+            return Outcome::Failed(format!(
+                "rate limited: {host} was still rate limiting after the wait"
+            ));
+        }
+        let first = match self.send_limited(&host, req) {
+            Ok(a) => a,
+            Err(reason) => return Outcome::Failed(reason),
+        };
+        let retry = match first.status {
+            429 => {
+                let wait = retry_wait(&first).unwrap_or(Duration::from_secs(1));
+                if wait > self.opts.max_wait {
+                    return Outcome::Failed(format!(
+                        "rate limited: asked to wait {}s, more than the {}s keyhound waits",
+                        wait.as_secs(),
+                        self.opts.max_wait.as_secs()
+                    ));
+                }
+                self.hosts.pause(&host, Instant::now() + wait);
+                true
+            }
+            500..=599 => {
+                let wait = retry_wait(&first)
+                    .filter(|w| *w <= self.opts.max_wait)
+                    .unwrap_or(self.opts.retry_delay);
+                std::thread::sleep(wait);
+                true
+            }
+            _ => false,
+        };
+        if !retry {
+            return Outcome::Answer(first);
+        }
+        match self.send_limited(&host, req) {
+            Ok(a) if a.status == 429 => {
+                self.hosts.give_up(&host);
+                Outcome::Failed("still rate limited after waiting as asked".to_string())
+            }
+            Ok(a) => Outcome::Answer(a),
+            Err(reason) => Outcome::Failed(reason),
+        }
+    }
+
+    fn send_limited(&self, host: &str, req: &Request) -> Result<Answer, String> {
+        let _permit = self.hosts.acquire(host);
+        self.send(req)
+    }
+
+    /// One HTTP exchange. Errors are described without the URL (a key may be in it).
+    fn send(&self, req: &Request) -> Result<Answer, String> {
+        let agent = if req.origin.is_loopback() {
+            &self.local
+        } else {
+            &self.remote
+        };
+        let mut builder = http::Request::builder()
+            .method(req.method.as_str())
+            .uri(req.url.as_str());
+        for (name, value) in &req.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        // A POST always states its length, empty or not: some servers refuse one that does not.
+        let body = match (&req.body, req.method.as_str()) {
+            (None, "POST") => Some(String::new()),
+            (body, _) => body.clone(),
+        };
+        let result = match body {
+            Some(body) => builder
+                .body(body)
+                .map(|r| agent.run(r))
+                .map_err(|_| "cannot build the request (a value is not valid in a header)")?,
+            None => builder
+                .body(())
+                .map(|r| agent.run(r))
+                .map_err(|_| "cannot build the request (a value is not valid in a header)")?,
+        };
+        let mut response = result.map_err(|e| self.describe(e))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = if req.method == "HEAD" {
+            Vec::new()
+        } else {
+            response
+                .body_mut()
+                .with_config()
+                .limit(BODY_LIMIT)
+                .read_to_vec()
+                .map_err(|e| self.describe(e))?
+        };
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn describe(&self, error: ureq::Error) -> String {
+        use ureq::Error as E;
+        match error {
+            E::Timeout(ureq::Timeout::Connect) => format!(
+                "timeout: no connection within {}",
+                secs(self.opts.connect_timeout)
+            ),
+            E::Timeout(_) => format!("timeout: no answer within {}", secs(self.opts.timeout)),
+            E::HostNotFound => "connection error: host not found".to_string(),
+            E::ConnectionFailed => "connection error: connection failed".to_string(),
+            E::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+                format!("timeout: no answer within {}", secs(self.opts.timeout))
+            }
+            E::Io(e) => format!("connection error: {}", e.kind()),
+            E::Tls(what) => format!("TLS error: {what}"),
+            E::Rustls(e) => format!("TLS error: {e}"),
+            E::BodyExceedsLimit(_) => format!("response body larger than {BODY_LIMIT} bytes"),
+            E::RequireHttpsOnly(_) => "refused: plain http to a host that is not loopback".into(),
+            other => format!("request failed: {}", first_words(&other.to_string())),
+        }
+    }
+}
+
+fn secs(d: Duration) -> String {
+    format!("{}s", d.as_secs_f64())
+}
+
+/// An error message cut before anything that looks like a URL, which may carry a key.
+fn first_words(message: &str) -> String {
+    message
+        .split_whitespace()
+        .take_while(|w| !w.contains("://") && !w.contains('/'))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// How long a 429 or 5xx answer asks to wait: `Retry-After` (seconds), else
+/// `X-RateLimit-Reset` (a unix time, or seconds when it is too small to be one).
+fn retry_wait(answer: &Answer) -> Option<Duration> {
+    if let Some(secs) = answer
+        .header("retry-after")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        return Some(Duration::from_secs(secs));
+    }
+    let reset = answer
+        .header("x-ratelimit-reset")
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v >= 0.0)?;
+    const A_UNIX_TIME: f64 = 1_000_000_000.0;
+    if reset < A_UNIX_TIME {
+        return Some(Duration::from_secs_f64(reset));
+    }
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
+    Some(Duration::from_secs_f64(reset).saturating_sub(now))
+}
+
+/// Per-host concurrency, pauses asked for by rate limits, and hosts given up on.
+struct HostLimiter {
+    per_host: usize,
+    state: Mutex<HashMap<String, HostState>>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct HostState {
+    active: usize,
+    resume_at: Option<Instant>,
+    gave_up: bool,
+}
+
+/// A slot for one request to a host, given back on drop.
+struct Permit<'a> {
+    limiter: &'a HostLimiter,
+    host: String,
+}
+
+impl HostLimiter {
+    fn new(per_host: usize) -> HostLimiter {
+        HostLimiter {
+            per_host,
+            state: Mutex::new(HashMap::new()),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, HostState>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until the host has a free slot and no pause is in force.
+    fn acquire(&self, host: &str) -> Permit<'_> {
+        let mut state = self.lock();
+        loop {
+            let entry = state.entry(host.to_string()).or_default();
+            let now = Instant::now();
+            match entry.resume_at {
+                Some(at) if at > now => {
+                    state = self
+                        .changed
+                        .wait_timeout(state, at - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+                _ if entry.active >= self.per_host => {
+                    state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+                }
+                _ => {
+                    entry.active += 1;
+                    return Permit {
+                        limiter: self,
+                        host: host.to_string(),
+                    };
+                }
+            }
+        }
+    }
+
+    /// No request to `host` starts before `until`.
+    fn pause(&self, host: &str, until: Instant) {
+        let mut state = self.lock();
+        let entry = state.entry(host.to_string()).or_default();
+        entry.resume_at = Some(entry.resume_at.map_or(until, |at| at.max(until)));
+    }
+
+    fn give_up(&self, host: &str) {
+        self.lock().entry(host.to_string()).or_default().gave_up = true;
+    }
+
+    fn gave_up(&self, host: &str) -> bool {
+        self.lock().get(host).is_some_and(|s| s.gave_up)
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        let mut state = self.limiter.lock();
+        if let Some(entry) = state.get_mut(&self.host) {
+            entry.active -= 1;
+        }
+        drop(state);
+        self.limiter.changed.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_come_from_retry_after_or_reset() {
+        let mut a = Answer {
+            status: 429,
+            ..Answer::default()
+        };
+        a.headers.push(("Retry-After".into(), "3".into()));
+        assert_eq!(retry_wait(&a), Some(Duration::from_secs(3)));
+        a.headers.clear();
+        a.headers.push(("X-RateLimit-Reset".into(), "2".into()));
+        assert_eq!(retry_wait(&a), Some(Duration::from_secs(2)));
+        let soon = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 100;
+        a.headers[0].1 = soon.to_string();
+        let wait = retry_wait(&a).unwrap();
+        assert!(wait > Duration::from_secs(90) && wait <= Duration::from_secs(100));
+    }
+
+    #[test]
+    fn a_host_gets_at_most_its_limit_at_once_and_waits_out_a_pause() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let limiter = HostLimiter::new(2);
+        let (now, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        std::thread::scope(|s| {
+            for _ in 0..6 {
+                s.spawn(|| {
+                    let _permit = limiter.acquire("api.example.com");
+                    let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(n, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(30));
+                    now.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        assert_eq!(most.load(Ordering::SeqCst), 2);
+
+        let started = Instant::now();
+        limiter.pause("api.example.com", started + Duration::from_millis(150));
+        drop(limiter.acquire("other.example.com"));
+        assert!(
+            started.elapsed() < Duration::from_millis(100),
+            "another host waited"
+        );
+        drop(limiter.acquire("api.example.com"));
+        assert!(started.elapsed() >= Duration::from_millis(150));
+    }
+
+    #[test]
+    fn error_text_never_carries_a_url() {
+        assert_eq!(
+            first_words("bad uri https://h/pc_live_x here"),
+            "bad uri".to_string()
+        );
+    }
+}
