@@ -350,9 +350,11 @@ impl Template {
     }
 }
 
-/// Percent-encodes all but RFC 3986 unreserved characters.
+/// Percent-encodes all but RFC 3986 unreserved characters and `:`, which a path segment and a
+/// query may carry as it is (a Telegram bot token, `123:AA…`, sits in the path, and servers
+/// that compare the raw path would not decode `%3A`).
 fn percent_encode(value: &str) -> Cow<'_, str> {
-    let keep = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+    let keep = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':');
     if value.bytes().all(keep) {
         return Cow::Borrowed(value);
     }
@@ -715,6 +717,11 @@ mod tests {
             .render("a/b?c", &|n| (n == "id").then_some("1 2"), Escape::Url)
             .unwrap();
         assert_eq!(out, "/v1/a%2Fb%3Fc/x?id=1%202");
+        let bot = Template::parse("/bot{{ secret }}/getMe").unwrap();
+        assert_eq!(
+            bot.render("123:AAx", &|_| None, Escape::Url).unwrap(),
+            "/bot123:AAx/getMe"
+        );
         assert_eq!(t.redacted(), "/v1/*****/x?id=*****");
         assert!(Template::parse("{{ secrets }}").is_err());
         assert!(Template::parse("{{ secret").is_err());
