@@ -1,6 +1,9 @@
 //! What the flags mean: the command line resolved once into the settings the pipeline uses.
 //! Nothing past this module reads a flag.
 
+pub mod file;
+pub mod show;
+
 use std::path::PathBuf;
 
 use crate::cli::{ColorChoice, Format, HistoryArgs, RuleArgs, RunArgs, ScanArgs};

@@ -495,7 +495,7 @@ fn capture_groups(pattern: &str) -> Result<usize, String> {
 }
 
 /// 1-based line number of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
     text.as_bytes()[..end]
         .iter()
@@ -506,7 +506,7 @@ fn line_of(text: &str, offset: usize) -> usize {
 
 /// The id of the `[[rule]]` table enclosing `offset`, read from the raw text, so that even a
 /// table that failed to deserialize can be named in the error.
-fn rule_id_at(text: &str, offset: usize) -> Option<String> {
+pub(crate) fn rule_id_at(text: &str, offset: usize) -> Option<String> {
     // The offset may point at the `[[rule]]` header itself (a missing field): include it.
     let end = (offset + "[[rule]]".len()).min(text.len());
     let start = text.get(..end).unwrap_or(text).rfind("[[rule]]")?;
