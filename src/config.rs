@@ -1,15 +1,20 @@
-//! What the flags mean: the command line resolved once into the settings the pipeline uses.
-//! Nothing past this module reads a flag.
+//! What the flags mean: the command line and the config file resolved once into the settings
+//! the pipeline uses. Nothing past this module reads a flag or the config file. A flag wins
+//! over the config file, which wins over keyhound's defaults.
 
 pub mod file;
 pub mod show;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::{ColorChoice, Format, HistoryArgs, RuleArgs, RunArgs, ScanArgs};
-use crate::rules::LoadOptions;
+use crate::rules::{LoadOptions, RuleSet};
 use crate::source::fs::WalkOptions;
 use crate::source::git::Selection;
+use crate::source::globs::{Base, PathGlobs};
+use crate::suppress::Allowlists;
+
+pub use file::{ConfigError, LiveCheckConfig, Origin, Settings, Sourced};
 
 /// Output settings shared by every command.
 #[derive(Debug, Clone, Copy)]
@@ -49,18 +54,114 @@ pub struct RunConfig {
     pub exit_code: u8,
     /// Scanning threads; 0 picks the number of CPUs.
     pub threads: usize,
+    /// Paths never scanned (the config's `exclude_paths`), relative to the base directory.
+    pub exclude: PathGlobs,
+    /// How this run's paths relate to the base directory that globs are relative to.
+    pub base: Base,
+    /// Rule ids the config file disables, with where it says so.
+    pub disable_rules: Vec<Sourced<String>>,
+    /// Allowlists and the baseline.
+    pub suppress: SuppressConfig,
+    /// The config's `[verify]` table, for the live-check stage.
+    pub live_checks: LiveCheckConfig,
+}
+
+/// What is not reported: config allowlists and the baseline.
+#[derive(Debug, Clone, Default)]
+pub struct SuppressConfig {
+    pub allowlists: Allowlists,
+    /// The baseline file (`--baseline`, else the config's `baseline`, else `.keyhoundignore`).
+    pub baseline: PathBuf,
+    /// Read the baseline (not `--no-baseline`).
+    pub use_baseline: bool,
+    /// `--baseline` named the file: it must exist. A default or configured baseline that does
+    /// not exist yet is simply empty.
+    pub baseline_required: bool,
+    /// `--fail-on-stale-baseline`.
+    pub fail_on_stale: bool,
+    /// The scan sees everything a baseline may list (the whole base directory, or the whole
+    /// history), so an entry that matched nothing is stale. A partial scan (a subdirectory,
+    /// `--staged`, `--since`) says nothing about entries outside it.
+    pub whole: bool,
+    /// `keyhound baseline`: write the findings to this file instead of reporting them.
+    pub write_to: Option<PathBuf>,
 }
 
 impl RunConfig {
-    pub fn from_args(args: &RunArgs) -> RunConfig {
+    /// The flags, over the config file's settings.
+    pub fn from_args(args: &RunArgs, settings: &Settings) -> RunConfig {
+        let mut rules = rule_load(&args.rules);
+        rules.extra = settings.rules.clone();
+        let flags = &args.suppress;
         RunConfig {
-            rules: rule_load(&args.rules),
+            rules,
             format: args.format,
             show_secrets: args.show_secrets,
             strict: args.strict,
             exit_code: args.exit_code,
             threads: args.threads.unwrap_or(0),
+            exclude: settings.exclude_paths.value.clone(),
+            base: Base::Relative,
+            disable_rules: settings.disable_rules.clone(),
+            suppress: SuppressConfig {
+                allowlists: settings.allowlists.clone(),
+                baseline: flags
+                    .baseline
+                    .clone()
+                    .unwrap_or_else(|| settings.baseline_path()),
+                use_baseline: !flags.no_baseline,
+                baseline_required: flags.baseline.is_some(),
+                fail_on_stale: flags.fail_on_stale_baseline,
+                whole: false,
+                write_to: None,
+            },
+            live_checks: settings.live_checks.clone(),
         }
+    }
+
+    /// Checks that every rule id the config names (`disable_rules`, `[rules.<id>]`,
+    /// `verify.endpoints`) is a rule, then disables the `disable_rules`. Under
+    /// `--no-builtin-rules` an id of a built-in rule is accepted: the flag left it out.
+    pub fn apply_to_rules(&self, rules: &mut RuleSet) -> Result<(), ConfigError> {
+        let builtin: Vec<String> = if self.rules.builtin {
+            Vec::new()
+        } else {
+            RuleSet::builtin()?
+                .rules()
+                .iter()
+                .map(|r| r.id.clone())
+                .collect()
+        };
+        let named = self
+            .disable_rules
+            .iter()
+            .map(|d| ("disable_rules", d.value.as_str(), d.origin.to_string()))
+            .chain(
+                self.suppress
+                    .allowlists
+                    .rules
+                    .iter()
+                    .map(|(id, a)| ("[rules.<id>]", id.as_str(), a.origin.clone())),
+            )
+            .chain(
+                self.live_checks
+                    .endpoints
+                    .iter()
+                    .map(|(id, e)| ("verify.endpoints", id.as_str(), e.origin.to_string())),
+            );
+        for (key, id, origin) in named {
+            if rules.get(id).is_none() && !builtin.iter().any(|b| b == id) {
+                return Err(ConfigError::At {
+                    origin,
+                    message: format!(
+                        "{key}: no rule `{id}` (`keyhound rules list` names every rule)"
+                    ),
+                });
+            }
+        }
+        let ids: Vec<String> = self.disable_rules.iter().map(|d| d.value.clone()).collect();
+        rules.disable(&ids);
+        Ok(())
     }
 }
 
@@ -80,7 +181,7 @@ pub struct ScanConfig {
 }
 
 impl ScanConfig {
-    pub fn from_args(args: &ScanArgs) -> ScanConfig {
+    pub fn from_args(args: &ScanArgs) -> Result<ScanConfig, ConfigError> {
         let mut roots = Vec::new();
         let mut stdin = false;
         for p in &args.paths {
@@ -93,20 +194,45 @@ impl ScanConfig {
         if args.paths.is_empty() {
             roots.push(PathBuf::from("."));
         }
-        let run = RunConfig::from_args(&args.run);
-        ScanConfig {
+        let staged = args.staged || args.pre_commit;
+        // The config and the base directory are those of the (first) path scanned.
+        let scanned = match roots.first() {
+            Some(root) if !staged => root.as_path(),
+            _ => Path::new("."),
+        };
+        let settings = Settings::load(scanned, args.run.config.config.as_deref())?;
+        let mut run = RunConfig::from_args(&args.run, &settings);
+        if !staged {
+            // The walker reports paths as the roots were typed; the index, repository-relative.
+            run.base = Base::dir(&settings.base);
+            run.suppress.whole = roots.iter().any(|r| same_dir(r, &settings.base));
+        }
+        Ok(ScanConfig {
             roots,
             stdin,
             walk: WalkOptions {
                 no_ignore: args.walk.no_ignore,
-                max_file_size: args.walk.max_file_size,
+                max_file_size: args
+                    .walk
+                    .max_file_size
+                    .unwrap_or(settings.max_file_size.value),
                 follow_links: args.walk.follow,
                 threads: run.threads,
+                exclude: run.exclude.clone(),
+                base: run.base.clone(),
             },
             run,
-            staged: args.staged || args.pre_commit,
+            staged,
             hook: args.pre_commit,
-        }
+        })
+    }
+}
+
+/// Whether two paths name the same existing directory.
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
 }
 
@@ -121,7 +247,7 @@ pub struct HistoryConfig {
 }
 
 impl HistoryConfig {
-    pub fn from_args(args: &HistoryArgs) -> HistoryConfig {
+    pub fn from_args(args: &HistoryArgs) -> Result<HistoryConfig, ConfigError> {
         let selection = match (&args.range, &args.since, &args.branch) {
             (Some(range), _, _) => Selection::Range(range.clone()),
             (None, Some(base), tip) => Selection::Since {
@@ -131,12 +257,17 @@ impl HistoryConfig {
             (None, None, Some(branch)) => Selection::Branch(branch.clone()),
             (None, None, None) => Selection::All,
         };
-        HistoryConfig {
-            path: args.path.clone().unwrap_or_else(|| PathBuf::from(".")),
+        let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+        let settings = Settings::load(&path, args.run.config.config.as_deref())?;
+        let mut run = RunConfig::from_args(&args.run, &settings);
+        // History paths are repository-relative already: `run.base` stays `Relative`.
+        run.suppress.whole = matches!(selection, Selection::All);
+        Ok(HistoryConfig {
+            path,
             selection,
-            max_file_size: args.max_file_size,
-            run: RunConfig::from_args(&args.run),
-        }
+            max_file_size: args.max_file_size.unwrap_or(settings.max_file_size.value),
+            run,
+        })
     }
 }
 
@@ -145,5 +276,6 @@ pub fn rule_load(args: &RuleArgs) -> LoadOptions {
     LoadOptions {
         builtin: !args.no_builtin_rules,
         paths: args.rule_paths.clone(),
+        extra: Vec::new(),
     }
 }

@@ -234,6 +234,9 @@ pub struct LoadOptions {
     pub builtin: bool,
     /// User rule files, or directories of `*.toml` files.
     pub paths: Vec<PathBuf>,
+    /// Rules compiled already (the `[[rule]]` tables of `.keyhound.toml`); like user files,
+    /// one replaces the built-in rule of its id.
+    pub extra: Vec<Rule>,
 }
 
 impl RuleSet {
@@ -241,7 +244,7 @@ impl RuleSet {
     pub fn builtin() -> Result<RuleSet, RuleError> {
         RuleSet::load(&LoadOptions {
             builtin: true,
-            paths: Vec::new(),
+            ..LoadOptions::default()
         })
     }
 
@@ -267,6 +270,9 @@ impl RuleSet {
                     set.insert(rule, true)?;
                 }
             }
+        }
+        for rule in &opts.extra {
+            set.insert(rule.clone(), true)?;
         }
         Ok(set)
     }
