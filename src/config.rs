@@ -123,15 +123,8 @@ impl RunConfig {
     /// `verify.endpoints`) is a rule, then disables the `disable_rules`. Under
     /// `--no-builtin-rules` an id of a built-in rule is accepted: the flag left it out.
     pub fn apply_to_rules(&self, rules: &mut RuleSet) -> Result<(), ConfigError> {
-        let builtin: Vec<String> = if self.rules.builtin {
-            Vec::new()
-        } else {
-            RuleSet::builtin()?
-                .rules()
-                .iter()
-                .map(|r| r.id.clone())
-                .collect()
-        };
+        // Parsed only if an id is missing and the built-in rules were left out.
+        let mut builtin: Option<RuleSet> = None;
         let named = self
             .disable_rules
             .iter()
@@ -150,7 +143,13 @@ impl RunConfig {
                     .map(|(id, e)| ("verify.endpoints", id.as_str(), e.origin.to_string())),
             );
         for (key, id, origin) in named {
-            if rules.get(id).is_none() && !builtin.iter().any(|b| b == id) {
+            if rules.get(id).is_some() {
+                continue;
+            }
+            if !self.rules.builtin && builtin.is_none() {
+                builtin = Some(RuleSet::builtin()?);
+            }
+            if !builtin.as_ref().is_some_and(|b| b.get(id).is_some()) {
                 return Err(ConfigError::At {
                     origin,
                     message: format!(

@@ -1,6 +1,8 @@
 //! `.keyhound.toml`: where it is found, what each key does, how its errors read, and
 //! `keyhound config`.
 
+use std::path::Path;
+
 use git2::Repository;
 
 use crate::support::*;
@@ -301,4 +303,17 @@ fn a_rule_id_that_names_no_rule_is_an_error() {
         "[rules.nope.allow]\npaths = []\n",
         "1: [rules.<id>]: no rule `nope`",
     );
+}
+
+#[test]
+fn built_in_ids_are_accepted_when_built_in_rules_are_left_out() {
+    let key = pc_live(641);
+    let tree = Tree::new(&[
+        ("a.py", &format!("K = \"{key}\"\n")),
+        (".keyhound.toml", "disable_rules = [\"bearer-token\"]\n"),
+    ]);
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/political-comms.toml");
+    let rules = rules.to_string_lossy();
+    tree.scan_json(&["--no-builtin-rules", "--rules", &rules])
+        .assert_findings(&[(PC_RULE, "a.py", 1, 6)]);
 }
