@@ -13,15 +13,20 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::cli::{
-    Cli, Command, HistoryArgs, InstallHookArgs, ListFormat, RulesCommand, ScanArgs, VerifyKeyArgs,
+    BaselineArgs, BaselineSource, Cli, Command, HistoryArgs, InstallHookArgs, ListFormat,
+    RulesCommand, ScanArgs, ShowConfigArgs, VerifyKeyArgs,
 };
-use crate::config::{rule_load, HistoryConfig, Output, RunConfig, ScanConfig, VerifyConfig};
+use crate::config::file::display_path;
+use crate::config::{
+    rule_load, show, HistoryConfig, Output, RunConfig, ScanConfig, Settings, VerifyConfig,
+};
 use crate::finding::{self, Finding, Hit, Secret, Verdict};
 use crate::matcher::{Match, Matcher, Scratch};
 use crate::report::{self, Report, ReportOptions};
 use crate::rules::{check, LoadOptions, Rule, RuleSet};
 use crate::source::git::{self, Selection};
 use crate::source::{fs, is_binary, staged, Blob, SkipReason, Skipped, Visitor};
+use crate::suppress::{self, Baseline, Suppressor};
 use crate::verify;
 
 /// Runs a parsed command line; `Err` means exit code 2.
@@ -31,6 +36,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Scan(args) => scan(args, output),
         Command::History(args) => history(args, output),
         Command::InstallHook(args) => install_hook(args),
+        Command::Baseline(args) => baseline(args, output),
+        Command::Config(args) => show_config(args),
         Command::Rules(RulesCommand::List { rules, format }) => {
             rules_list(&rule_load(rules), *format)
         }
@@ -41,6 +48,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 LoadOptions {
                     builtin: false,
                     paths: files.clone(),
+                    extra: Vec::new(),
                 }
             };
             rules_check(&load)
@@ -61,6 +69,12 @@ struct ScanVisitor<'m> {
 #[derive(Default)]
 struct Tally {
     hits: Vec<Hit>,
+    /// Hits on lines with an inline `keyhound:allow` marker: not reported, but counted.
+    inline: Vec<Hit>,
+    /// Keys suppressed, by reason (set after scanning).
+    suppressed: suppress::Counts,
+    /// Baseline entries that matched nothing.
+    stale: usize,
     skipped: Vec<Skipped>,
     /// Files (or blobs, for history) scanned, and their bytes.
     files: u64,
@@ -94,7 +108,13 @@ impl Visitor for ScanVisitor<'_> {
         );
         if !self.matches.is_empty() {
             let hits = finding::hits_in(blob.bytes, blob.path, &self.matches, self.matcher.rules());
-            self.tally.hits.extend(hits);
+            for (allowed, hit) in split_inline(blob.bytes, &self.matches, hits) {
+                if allowed {
+                    self.tally.inline.push(hit);
+                } else {
+                    self.tally.hits.push(hit);
+                }
+            }
         }
     }
 
@@ -103,11 +123,29 @@ impl Visitor for ScanVisitor<'_> {
     }
 }
 
+/// Pairs each hit with whether an inline marker allows it (`hits` are `matches`' hits, in order).
+fn split_inline<'a>(
+    bytes: &'a [u8],
+    matches: &'a [Match],
+    hits: Vec<Hit>,
+) -> impl Iterator<Item = (bool, Hit)> + 'a {
+    matches
+        .iter()
+        .zip(hits)
+        .map(move |(m, hit)| (suppress::inline_allowed(bytes, m), hit))
+}
+
 fn scan(args: &ScanArgs, output: Output) -> Result<ExitCode> {
     let started = Instant::now();
     let config = ScanConfig::from_args(args)?;
+    check_baseline(&config.run)?;
+    scan_with(&config, output, started)
+}
+
+/// `keyhound scan` with its configuration resolved.
+fn scan_with(config: &ScanConfig, output: Output, started: Instant) -> Result<ExitCode> {
     if config.staged {
-        return scan_staged(&config, output, started);
+        return scan_staged(config, output, started);
     }
     for root in &config.roots {
         if std::fs::symlink_metadata(root).is_err() {
@@ -130,6 +168,18 @@ fn scan(args: &ScanArgs, output: Output) -> Result<ExitCode> {
     finish(&config.run, output, &matcher, tally, report, started)
 }
 
+/// `--baseline FILE` must name a file that exists: fail before scanning, not after.
+fn check_baseline(run: &RunConfig) -> Result<()> {
+    let s = &run.suppress;
+    if s.use_baseline && s.baseline_required && !s.baseline.is_file() {
+        bail!(
+            "{}: no such baseline file (`keyhound baseline --baseline FILE` writes one)",
+            s.baseline.display()
+        );
+    }
+    Ok(())
+}
+
 /// `scan --staged` / `--pre-commit`: the index's blobs, keys on added lines only.
 fn scan_staged(config: &ScanConfig, output: Output, started: Instant) -> Result<ExitCode> {
     // The pre-commit framework's pre-push stage names the pushed range: scan those commits.
@@ -148,7 +198,8 @@ fn scan_staged(config: &ScanConfig, output: Output, started: Instant) -> Result<
         }
     }
     let repo = git::open(Path::new("."))?;
-    let files = staged::staged_files(&repo)?;
+    let mut files = staged::staged_files(&repo)?;
+    files.retain(|f| !config.run.exclude.matches(&f.path));
     let matcher = load_matcher(&config.run)?;
     let dir = repo.path().to_path_buf();
     let max = config.walk.max_file_size;
@@ -189,10 +240,16 @@ fn scan_staged(config: &ScanConfig, output: Output, started: Instant) -> Result<
                     tally.bytes += bytes.len() as u64;
                     matcher.scan(bytes, Some(file.path.as_bytes()), scratch, matches);
                     let hits = finding::hits_in(bytes, &file.path, matches, matcher.rules());
-                    tally.hits.extend(
-                        hits.into_iter()
-                            .filter(|h| file.adds_any(h.location.line, h.location.end_line)),
-                    );
+                    for (allowed, hit) in split_inline(bytes, matches, hits) {
+                        if !file.adds_any(hit.location.line, hit.location.end_line) {
+                            continue;
+                        }
+                        if allowed {
+                            tally.inline.push(hit);
+                        } else {
+                            tally.hits.push(hit);
+                        }
+                    }
                 }
                 tally
             },
@@ -209,7 +266,9 @@ fn scan_staged(config: &ScanConfig, output: Output, started: Instant) -> Result<
 /// `keyhound history`.
 fn history(args: &HistoryArgs, output: Output) -> Result<ExitCode> {
     let started = Instant::now();
-    run_history(&HistoryConfig::from_args(args)?, output, started, false)
+    let config = HistoryConfig::from_args(args)?;
+    check_baseline(&config.run)?;
+    run_history(&config, output, started, false)
 }
 
 /// What one history-scanning thread gathered: hits with the blob they came from.
@@ -219,6 +278,8 @@ struct HistoryVisitor<'m> {
     scratch: Scratch,
     matches: Vec<Match>,
     hits: Vec<(u32, Hit)>,
+    /// Hits an inline marker allows.
+    inline: Vec<(u32, Hit)>,
     files: u64,
     bytes: u64,
 }
@@ -235,7 +296,13 @@ impl git::BlobVisitor for HistoryVisitor<'_> {
         );
         if !self.matches.is_empty() {
             let hits = finding::hits_in(bytes, path, &self.matches, self.matcher.rules());
-            self.hits.extend(hits.into_iter().map(|h| (index, h)));
+            for (allowed, hit) in split_inline(bytes, &self.matches, hits) {
+                if allowed {
+                    self.inline.push((index, hit));
+                } else {
+                    self.hits.push((index, hit));
+                }
+            }
         }
         self.progress.inc(1);
     }
@@ -251,7 +318,10 @@ fn run_history(
     let matcher = load_matcher(&config.run)?;
     let report = open_report(&config.run, output, hook)?;
     let phase = Instant::now();
-    let inventory = git::inventory(&repo, &config.selection)?;
+    let mut inventory = git::inventory(&repo, &config.selection)?;
+    if !config.run.exclude.is_empty() {
+        inventory.retain_paths(|path| !config.run.exclude.matches(path));
+    }
     if output.verbosity >= 2 {
         eprintln!(
             "keyhound: listed {} commits and {} blobs in {:.2}s",
@@ -286,6 +356,7 @@ fn run_history(
             scratch: Scratch::default(),
             matches: Vec::new(),
             hits: Vec::new(),
+            inline: Vec::new(),
             files: 0,
             bytes: 0,
         }
@@ -294,10 +365,12 @@ fn run_history(
     tally.skipped.extend(outcome.skipped);
     tally.warnings.extend(outcome.warnings);
     let mut blob_hits = Vec::new();
+    let mut inline_hits = Vec::new();
     for v in outcome.visitors {
         tally.files += v.files;
         tally.bytes += v.bytes;
         blob_hits.extend(v.hits);
+        inline_hits.extend(v.inline);
     }
     if output.verbosity >= 2 {
         eprintln!(
@@ -307,6 +380,9 @@ fn run_history(
     }
     let phase = Instant::now();
     tally.hits = attribute(&repo, &inventory, blob_hits);
+    // Apart: a blob whose key is marked allowed does not make the key "already there" for the
+    // reported hits (removing a marker reports the key where it was removed), and vice versa.
+    tally.inline = attribute(&repo, &inventory, inline_hits);
     if output.verbosity >= 2 {
         eprintln!(
             "keyhound: attributed the findings in {:.2}s",
@@ -419,7 +495,8 @@ fn install_hook(args: &InstallHookArgs) -> Result<ExitCode> {
 
 /// Loads the rules a run asked for and builds the matcher over them.
 fn load_matcher(run: &RunConfig) -> Result<Matcher> {
-    let rules = RuleSet::load(&run.rules)?;
+    let mut rules = RuleSet::load(&run.rules)?;
+    run.apply_to_rules(&mut rules)?;
     if rules.is_empty() {
         bail!("no rules to scan with (--no-builtin-rules without --rules)");
     }
@@ -457,7 +534,12 @@ fn finish(
     started: Instant,
 ) -> Result<ExitCode> {
     tally.skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    let mut findings = finding::findings_from(std::mem::take(&mut tally.hits), matcher.rules());
+    let findings = finding::findings_from(std::mem::take(&mut tally.hits), matcher.rules());
+    let suppression = suppress_findings(run, matcher, &mut tally, findings)?;
+    if let Some(path) = &run.suppress.write_to {
+        return write_baseline(run, output, path, &suppression.findings, &tally, started);
+    }
+    let mut findings = suppression.findings;
     let checked = if run.verify.enabled {
         Some(live_checks(
             &run.verify,
@@ -492,6 +574,12 @@ fn finish(
             eprintln!("keyhound: warning: {warning}");
         }
         report_skipped(&tally.skipped, output.verbosity);
+        report_suppressed(
+            &suppression.suppressed,
+            &suppression.stale,
+            run,
+            output.verbosity,
+        );
         let mut line = summary(&tally, found, started.elapsed());
         if let Some(checked) = checked {
             line.push_str(&format!("; live checks: {checked}"));
@@ -507,6 +595,8 @@ fn finish(
         ExitCode::from(2)
     } else if failing {
         ExitCode::from(run.exit_code)
+    } else if run.suppress.fail_on_stale && !suppression.stale.is_empty() {
+        ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
@@ -593,7 +683,7 @@ fn check_endpoints(config: &VerifyConfig, rules: &[Rule], output: Output) -> Res
             if let Some(origin) = config.options.endpoints.get(id) {
                 eprintln!(
                     "keyhound: note: live checks of `{id}` go to {origin} (set in {})",
-                    file.display()
+                    file
                 );
             }
         }
@@ -611,7 +701,8 @@ fn verify_key(args: &VerifyKeyArgs, output: Output) -> Result<ExitCode> {
     let Some(check) = rule.verify.as_ref() else {
         bail!("rule `{}` has no live check", rule.id);
     };
-    let config = VerifyConfig::live(&args.live)?;
+    let settings = Settings::load(Path::new("."), None)?;
+    let config = VerifyConfig::live(&args.live, &settings.live_checks)?;
     check_endpoints(&config, rules.rules(), output)?;
 
     let stdin = io::stdin();
@@ -673,9 +764,149 @@ fn verify_key(args: &VerifyKeyArgs, output: Output) -> Result<ExitCode> {
     })
 }
 
+/// The suppress stage: inline-allowed hits become suppressed findings, then the config
+/// allowlists and the baseline are applied. Counts go to the tally for the summary.
+fn suppress_findings(
+    run: &RunConfig,
+    matcher: &Matcher,
+    tally: &mut Tally,
+    findings: Vec<finding::Finding>,
+) -> Result<suppress::Outcome> {
+    let inline = finding::findings_from(std::mem::take(&mut tally.inline), matcher.rules());
+    let s = &run.suppress;
+    // `keyhound baseline` records every finding, baselined before or not.
+    let baseline = if s.use_baseline && s.write_to.is_none() && s.baseline.is_file() {
+        Some(Baseline::read(&s.baseline)?)
+    } else {
+        None
+    };
+    let outcome = Suppressor {
+        allowlists: &s.allowlists,
+        base: &run.base,
+        baseline: baseline.as_ref(),
+        check_stale: s.whole,
+    }
+    .apply(findings, inline);
+    tally.suppressed = outcome.counts();
+    tally.stale = outcome.stale.len();
+    Ok(outcome)
+}
+
+/// `keyhound baseline`: writes the findings' fingerprints instead of reporting them.
+fn write_baseline(
+    run: &RunConfig,
+    output: Output,
+    path: &Path,
+    findings: &[finding::Finding],
+    tally: &Tally,
+    started: Instant,
+) -> Result<ExitCode> {
+    let entries = suppress::baseline::write(path, findings)?;
+    if !output.quiet {
+        for warning in &tally.warnings {
+            eprintln!("keyhound: warning: {warning}");
+        }
+        report_skipped(&tally.skipped, output.verbosity);
+        eprintln!("{}", summary(tally, findings.len(), started.elapsed()));
+    }
+    println!(
+        "keyhound: wrote {entries} {} to {}",
+        plural(entries as u64, "baseline entry", "baseline entries"),
+        display_path(path)
+    );
+    let errors = tally.skipped.iter().any(|s| s.reason.is_error());
+    Ok(if run.strict && errors {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Stale baseline entries are always warned about; suppressed places are listed with -v.
+/// Neither ever shows a secret.
+fn report_suppressed(
+    suppressed: &[suppress::Suppressed],
+    stale: &[suppress::Stale],
+    run: &RunConfig,
+    verbosity: u8,
+) {
+    let stderr = io::stderr();
+    let mut err = stderr.lock();
+    if verbosity > 0 {
+        for s in suppressed {
+            for l in &s.locations {
+                let commit = l
+                    .commit
+                    .as_ref()
+                    .map(|c| format!(" in commit {}", &c.id[..c.id.len().min(12)]))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    err,
+                    "keyhound: suppressed ({}): {}:{}{commit} {}",
+                    s.reason.as_str(),
+                    l.path,
+                    l.line,
+                    s.rule_id
+                );
+            }
+        }
+    }
+    for entry in stale {
+        let note = if entry.note.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", entry.note)
+        };
+        let _ = writeln!(
+            err,
+            "keyhound: warning: {}:{}: stale baseline entry {}{note} matched nothing; `keyhound baseline` rewrites the file",
+            display_path(&run.suppress.baseline),
+            entry.line,
+            entry.fingerprint
+        );
+    }
+}
+
+/// `keyhound baseline [scan args]` / `keyhound baseline history [history args]`.
+fn baseline(args: &BaselineArgs, output: Output) -> Result<ExitCode> {
+    let started = Instant::now();
+    match &args.source {
+        Some(BaselineSource::History(h)) => {
+            let mut config = HistoryConfig::from_args(h)?;
+            config.run.suppress.write_to = Some(config.run.suppress.baseline.clone());
+            run_history(&config, output, started, false)
+        }
+        Some(BaselineSource::Scan(s)) => baseline_scan(s, output, started),
+        None => baseline_scan(&args.scan, output, started),
+    }
+}
+
+fn baseline_scan(args: &ScanArgs, output: Output, started: Instant) -> Result<ExitCode> {
+    let mut config = ScanConfig::from_args(args)?;
+    config.run.suppress.write_to = Some(config.run.suppress.baseline.clone());
+    scan_with(&config, output, started)
+}
+
+/// `keyhound config [--config FILE] [PATH]`.
+fn show_config(args: &ShowConfigArgs) -> Result<ExitCode> {
+    let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    if std::fs::symlink_metadata(&path).is_err() {
+        bail!("{}: no such file or directory", path.display());
+    }
+    let settings = Settings::load(&path, args.config.config.as_deref())?;
+    let text = show::render(&settings);
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        other => other.context("writing the configuration")?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn merge(into: &mut Tally, from: Tally) {
     into.warnings.extend(from.warnings);
     into.hits.extend(from.hits);
+    into.inline.extend(from.inline);
     into.skipped.extend(from.skipped);
     into.files += from.files;
     into.bytes += from.bytes;
@@ -713,6 +944,30 @@ fn summary(tally: &Tally, findings: usize, elapsed: Duration) -> String {
         findings,
         plural(findings as u64, "finding", "findings"),
     );
+    let suppressed = tally.suppressed;
+    if suppressed.total() > 0 {
+        let detail: Vec<String> = [
+            (suppressed.inline, "inline"),
+            (suppressed.allowlist, "allowlist"),
+            (suppressed.baseline, "baseline"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, kind)| format!("{n} {kind}"))
+        .collect();
+        line.push_str(&format!(
+            "; {} suppressed ({})",
+            suppressed.total(),
+            detail.join(", ")
+        ));
+    }
+    if tally.stale > 0 {
+        line.push_str(&format!(
+            "; {} stale baseline {}",
+            tally.stale,
+            plural(tally.stale as u64, "entry", "entries")
+        ));
+    }
     if !tally.skipped.is_empty() {
         let mut kinds: Vec<(&str, usize)> = Vec::new();
         for s in &tally.skipped {
@@ -727,9 +982,9 @@ fn summary(tally: &Tally, findings: usize, elapsed: Duration) -> String {
             tally.skipped.len(),
             detail.join(", ")
         ));
-        if tally.skipped.iter().any(|s| !s.reason.is_error()) {
-            line.push_str("; -v names them");
-        }
+    }
+    if suppressed.total() > 0 || tally.skipped.iter().any(|s| !s.reason.is_error()) {
+        line.push_str("; -v names them");
     }
     line
 }

@@ -37,6 +37,11 @@ pub enum Command {
     /// List or check the rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Accept the current findings: write their fingerprints to the baseline (.keyhoundignore)
+    /// so that later scans skip them. Takes `scan`'s arguments, or `history ...`.
+    Baseline(Box<BaselineArgs>),
+    /// Print the effective configuration, and where each part of it came from.
+    Config(ShowConfigArgs),
     /// Check whether one key still works: reads the key from stdin, never from the command
     /// line. Exit 0 valid, 1 invalid, 2 unknown or error.
     Verify(VerifyKeyArgs),
@@ -82,9 +87,10 @@ pub struct HistoryArgs {
     #[arg(long, value_name = "REF", conflicts_with = "range")]
     pub branch: Option<String>,
 
-    /// Skip (and count) blobs larger than this: bytes, or with a K, M or G suffix.
-    #[arg(long, value_name = "SIZE", default_value = "100M", value_parser = parse_size)]
-    pub max_file_size: u64,
+    /// Skip (and count) blobs larger than this: bytes, or with a K, M or G suffix
+    /// [default: 100M, or the config file's max_file_size].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
 
     #[command(flatten)]
     pub run: RunArgs,
@@ -108,9 +114,10 @@ pub struct WalkArgs {
     #[arg(long)]
     pub no_ignore: bool,
 
-    /// Skip (and count) files larger than this: bytes, or with a K, M or G suffix.
-    #[arg(long, value_name = "SIZE", default_value = "100M", value_parser = parse_size)]
-    pub max_file_size: u64,
+    /// Skip (and count) files larger than this: bytes, or with a K, M or G suffix
+    /// [default: 100M, or the config file's max_file_size].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
 
     /// Follow symbolic links while walking (loops are reported, not followed).
     #[arg(long)]
@@ -149,6 +156,12 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub verify: VerifyArgs,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
+
+    #[command(flatten)]
+    pub suppress: SuppressArgs,
 }
 
 /// Live checks of found keys, for every scanning command.
@@ -180,13 +193,15 @@ pub struct LiveArgs {
     #[arg(long)]
     pub verify_dry_run: bool,
 
-    /// Give up on one live check after this long (e.g. 10s, 500ms).
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
-    pub verify_timeout: Duration,
+    /// Give up on one live check after this long, e.g. 10s or 500ms (default: the config's
+    /// `verify.timeout`, else 10s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub verify_timeout: Option<Duration>,
 
-    /// Give up connecting to a provider after this long.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
-    pub connect_timeout: Duration,
+    /// Give up connecting to a provider after this long (default: the config's
+    /// `verify.connect_timeout`, else 5s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub connect_timeout: Option<Duration>,
 
     /// The longest wait honoured when a provider rate-limits (Retry-After, X-RateLimit-Reset).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
@@ -223,6 +238,62 @@ pub enum FailOn {
     Any,
     /// Only a key its provider accepts fails the run.
     Valid,
+}
+
+/// Which configuration file to read.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Read this config file (default: $KEYHOUND_CONFIG, else .keyhound.toml at the
+    /// repository root or the scanned directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// The baseline: accepted findings that are not reported.
+#[derive(Debug, Args)]
+pub struct SuppressArgs {
+    /// The baseline file (default: the config file's `baseline`, else .keyhoundignore at the
+    /// repository root or the scanned directory).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Report every finding, ignoring the baseline.
+    #[arg(long, conflicts_with = "baseline")]
+    pub no_baseline: bool,
+
+    /// Exit with 1 if a baseline entry matched nothing (whole-tree and whole-history scans).
+    #[arg(long)]
+    pub fail_on_stale_baseline: bool,
+}
+
+/// `keyhound baseline`: what to scan, as `scan` or `history` takes it.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BaselineArgs {
+    #[command(subcommand)]
+    pub source: Option<BaselineSource>,
+
+    #[command(flatten)]
+    pub scan: ScanArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineSource {
+    /// Baseline what `keyhound scan` finds (the default).
+    Scan(ScanArgs),
+    /// Baseline what `keyhound history` finds: every key in the repository's past.
+    History(HistoryArgs),
+}
+
+/// `keyhound config`.
+#[derive(Debug, Args)]
+pub struct ShowConfigArgs {
+    /// A path in the repository or directory to scan (default: the current directory).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
 }
 
 #[derive(Debug, Args)]

@@ -1,38 +1,25 @@
-//! What the flags mean: the command line resolved once into the settings the pipeline uses.
-//! Nothing past this module reads a flag.
+//! What the flags mean: the command line and the config file resolved once into the settings
+//! the pipeline uses. Nothing past this module reads a flag or the config file. A flag wins
+//! over the config file, which wins over keyhound's defaults.
 
-use std::collections::{BTreeMap, HashMap};
+pub mod file;
+pub mod show;
+
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
-use serde::Deserialize;
 
 use crate::cli::{
     ColorChoice, FailOn, Format, HistoryArgs, LiveArgs, RuleArgs, RunArgs, ScanArgs, VerifyArgs,
 };
-use crate::rules::live::Origin;
-use crate::rules::LoadOptions;
+use crate::rules::live::Origin as Endpoint;
+use crate::rules::{LoadOptions, RuleSet};
 use crate::source::fs::WalkOptions;
 use crate::source::git::Selection;
+use crate::source::globs::{Base, PathGlobs};
+use crate::suppress::Allowlists;
 use crate::verify::{HttpOptions, VerifyOptions};
 
-/// The name of the configuration file, looked for in the current directory and its parents.
-pub const CONFIG_FILE: &str = ".keyhound.toml";
-
-/// Why the flags or the configuration file do not make a configuration.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("--endpoint `{0}`: expected RULE_ID=URL")]
-    EndpointSyntax(String),
-    #[error("{origin}: endpoint for `{rule}`: {message}")]
-    Endpoint {
-        /// `--endpoint` or the configuration file.
-        origin: String,
-        rule: String,
-        message: String,
-    },
-    #[error("{file}: {message}")]
-    File { file: String, message: String },
-}
+pub use file::{ConfigError, LiveCheckConfig, Origin, Settings, Sourced};
 
 /// Output settings shared by every command.
 #[derive(Debug, Clone, Copy)]
@@ -74,21 +61,117 @@ pub struct RunConfig {
     pub exit_code: u8,
     /// Scanning threads; 0 picks the number of CPUs.
     pub threads: usize,
+    /// Live checks: whether and how (flags over the config's `[verify]`).
     pub verify: VerifyConfig,
+    /// Paths never scanned (the config's `exclude_paths`), relative to the base directory.
+    pub exclude: PathGlobs,
+    /// How this run's paths relate to the base directory that globs are relative to.
+    pub base: Base,
+    /// Rule ids the config file disables, with where it says so.
+    pub disable_rules: Vec<Sourced<String>>,
+    /// Allowlists and the baseline.
+    pub suppress: SuppressConfig,
+    /// The config's `[verify]` table, for the live-check stage.
+    pub live_checks: LiveCheckConfig,
+}
+
+/// What is not reported: config allowlists and the baseline.
+#[derive(Debug, Clone, Default)]
+pub struct SuppressConfig {
+    pub allowlists: Allowlists,
+    /// The baseline file (`--baseline`, else the config's `baseline`, else `.keyhoundignore`).
+    pub baseline: PathBuf,
+    /// Read the baseline (not `--no-baseline`).
+    pub use_baseline: bool,
+    /// `--baseline` named the file: it must exist. A default or configured baseline that does
+    /// not exist yet is simply empty.
+    pub baseline_required: bool,
+    /// `--fail-on-stale-baseline`.
+    pub fail_on_stale: bool,
+    /// The scan sees everything a baseline may list (the whole base directory, or the whole
+    /// history), so an entry that matched nothing is stale. A partial scan (a subdirectory,
+    /// `--staged`, `--since`) says nothing about entries outside it.
+    pub whole: bool,
+    /// `keyhound baseline`: write the findings to this file instead of reporting them.
+    pub write_to: Option<PathBuf>,
 }
 
 impl RunConfig {
-    pub fn from_args(args: &RunArgs) -> Result<RunConfig, ConfigError> {
+    /// The flags, over the config file's settings.
+    pub fn from_args(args: &RunArgs, settings: &Settings) -> Result<RunConfig, ConfigError> {
+        let mut rules = rule_load(&args.rules);
+        rules.extra = settings.rules.clone();
+        let flags = &args.suppress;
         Ok(RunConfig {
-            rules: rule_load(&args.rules),
+            rules,
             format: args.format,
             output: args.output.clone(),
             show_secrets: args.show_secrets,
             strict: args.strict,
             exit_code: args.exit_code,
             threads: args.threads.unwrap_or(0),
-            verify: VerifyConfig::from_args(&args.verify)?,
+            verify: VerifyConfig::from_args(&args.verify, &settings.live_checks)?,
+            exclude: settings.exclude_paths.value.clone(),
+            base: Base::Relative,
+            disable_rules: settings.disable_rules.clone(),
+            suppress: SuppressConfig {
+                allowlists: settings.allowlists.clone(),
+                baseline: flags
+                    .baseline
+                    .clone()
+                    .unwrap_or_else(|| settings.baseline_path()),
+                use_baseline: !flags.no_baseline,
+                baseline_required: flags.baseline.is_some(),
+                fail_on_stale: flags.fail_on_stale_baseline,
+                whole: false,
+                write_to: None,
+            },
+            live_checks: settings.live_checks.clone(),
         })
+    }
+
+    /// Checks that every rule id the config names (`disable_rules`, `[rules.<id>]`,
+    /// `verify.endpoints`) is a rule, then disables the `disable_rules`. Under
+    /// `--no-builtin-rules` an id of a built-in rule is accepted: the flag left it out.
+    pub fn apply_to_rules(&self, rules: &mut RuleSet) -> Result<(), ConfigError> {
+        // Parsed only if an id is missing and the built-in rules were left out.
+        let mut builtin: Option<RuleSet> = None;
+        let named = self
+            .disable_rules
+            .iter()
+            .map(|d| ("disable_rules", d.value.as_str(), d.origin.to_string()))
+            .chain(
+                self.suppress
+                    .allowlists
+                    .rules
+                    .iter()
+                    .map(|(id, a)| ("[rules.<id>]", id.as_str(), a.origin.clone())),
+            )
+            .chain(
+                self.live_checks
+                    .endpoints
+                    .iter()
+                    .map(|(id, e)| ("verify.endpoints", id.as_str(), e.origin.to_string())),
+            );
+        for (key, id, origin) in named {
+            if rules.get(id).is_some() {
+                continue;
+            }
+            if !self.rules.builtin && builtin.is_none() {
+                builtin = Some(RuleSet::builtin()?);
+            }
+            if !builtin.as_ref().is_some_and(|b| b.get(id).is_some()) {
+                return Err(ConfigError::At {
+                    origin,
+                    message: format!(
+                        "{key}: no rule `{id}` (`keyhound rules list` names every rule)"
+                    ),
+                });
+            }
+        }
+        let ids: Vec<String> = self.disable_rules.iter().map(|d| d.value.clone()).collect();
+        rules.disable(&ids);
+        Ok(())
     }
 }
 
@@ -104,17 +187,20 @@ pub struct VerifyConfig {
     /// Only a valid key fails the run.
     pub fail_on_valid_only: bool,
     pub options: VerifyOptions,
-    /// Endpoints set in a configuration file rather than on the command line, with that file:
-    /// the user is told, since such a file may come with the repository being scanned.
-    pub endpoints_from_file: Vec<(String, PathBuf)>,
+    /// Endpoints set in a configuration file rather than on the command line, with where
+    /// (`FILE:LINE`): the user is told, since such a file may come with the repository scanned.
+    pub endpoints_from_file: Vec<(String, String)>,
 }
 
 impl VerifyConfig {
-    /// Resolves the flags; the configuration file is read only when checks are asked for.
-    pub fn from_args(args: &VerifyArgs) -> Result<VerifyConfig, ConfigError> {
-        let enabled = args.verify || args.live.verify_dry_run;
+    /// Resolves the flags over the config file's `[verify]` table.
+    pub fn from_args(
+        args: &VerifyArgs,
+        file: &LiveCheckConfig,
+    ) -> Result<VerifyConfig, ConfigError> {
+        let enabled = args.verify || args.live.verify_dry_run || file.enabled.value;
         let mut config = if enabled {
-            VerifyConfig::live(&args.live)?
+            VerifyConfig::live(&args.live, file)?
         } else {
             VerifyConfig::default()
         };
@@ -124,21 +210,20 @@ impl VerifyConfig {
         Ok(config)
     }
 
-    /// How checks are sent (`keyhound verify` uses this alone). Endpoints from `--endpoint`
-    /// override those of the configuration file.
-    pub fn live(args: &LiveArgs) -> Result<VerifyConfig, ConfigError> {
+    /// How checks are sent (`keyhound verify` uses this alone). `--endpoint` overrides the
+    /// config file's `[verify.endpoints]`; flags override its timeouts.
+    pub fn live(args: &LiveArgs, file: &LiveCheckConfig) -> Result<VerifyConfig, ConfigError> {
         let mut endpoints = HashMap::new();
         let mut endpoints_from_file = Vec::new();
-        if let Some(file) = find_config_file() {
-            for (rule, url) in read_endpoints(&file)? {
-                let origin = Origin::parse(&url).map_err(|message| ConfigError::Endpoint {
-                    origin: file.display().to_string(),
+        for (rule, url) in &file.endpoints {
+            let endpoint =
+                Endpoint::parse(&url.value).map_err(|message| ConfigError::Endpoint {
+                    origin: url.origin.to_string(),
                     rule: rule.clone(),
                     message,
                 })?;
-                endpoints_from_file.push((rule.clone(), file.clone()));
-                endpoints.insert(rule, origin);
-            }
+            endpoints_from_file.push((rule.clone(), url.origin.to_string()));
+            endpoints.insert(rule.clone(), endpoint);
         }
         for text in &args.endpoint {
             let (rule, url) = text
@@ -146,13 +231,14 @@ impl VerifyConfig {
                 .filter(|(r, u)| !r.trim().is_empty() && !u.trim().is_empty())
                 .ok_or_else(|| ConfigError::EndpointSyntax(text.clone()))?;
             let rule = rule.trim().to_string();
-            let origin = Origin::parse(url.trim()).map_err(|message| ConfigError::Endpoint {
-                origin: "--endpoint".into(),
-                rule: rule.clone(),
-                message,
-            })?;
+            let endpoint =
+                Endpoint::parse(url.trim()).map_err(|message| ConfigError::Endpoint {
+                    origin: "--endpoint".into(),
+                    rule: rule.clone(),
+                    message,
+                })?;
             endpoints_from_file.retain(|(r, _)| *r != rule);
-            endpoints.insert(rule, origin);
+            endpoints.insert(rule, endpoint);
         }
         Ok(VerifyConfig {
             enabled: true,
@@ -161,8 +247,8 @@ impl VerifyConfig {
             fail_on_valid_only: false,
             options: VerifyOptions {
                 http: HttpOptions {
-                    timeout: args.verify_timeout,
-                    connect_timeout: args.connect_timeout,
+                    timeout: args.verify_timeout.unwrap_or(file.timeout.value),
+                    connect_timeout: args.connect_timeout.unwrap_or(file.connect_timeout.value),
                     max_wait: args.max_retry_wait,
                     ..HttpOptions::default()
                 },
@@ -172,40 +258,6 @@ impl VerifyConfig {
             endpoints_from_file,
         })
     }
-}
-
-/// `.keyhound.toml` in the current directory or the nearest parent that has one.
-fn find_config_file() -> Option<PathBuf> {
-    let cwd = std::env::current_dir().ok()?;
-    cwd.ancestors()
-        .map(|dir| dir.join(CONFIG_FILE))
-        .find(|p| p.is_file())
-}
-
-/// The `[verify]` table of a configuration file; other tables belong to other stages.
-#[derive(Debug, Default, Deserialize)]
-struct ConfigFileSpec {
-    #[serde(default)]
-    verify: Option<VerifyFileSpec>,
-}
-
-/// `[verify]` in `.keyhound.toml`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VerifyFileSpec {
-    /// Rule id → base URL, as `--endpoint RULE_ID=URL`.
-    #[serde(default)]
-    endpoints: BTreeMap<String, String>,
-}
-
-fn read_endpoints(file: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
-    let err = |message: String| ConfigError::File {
-        file: file.display().to_string(),
-        message,
-    };
-    let text = std::fs::read_to_string(file).map_err(|e| err(e.to_string()))?;
-    let spec: ConfigFileSpec = toml::from_str(&text).map_err(|e| err(e.message().to_string()))?;
-    Ok(spec.verify.unwrap_or_default().endpoints)
 }
 
 /// Everything `keyhound scan` needs.
@@ -237,26 +289,51 @@ impl ScanConfig {
         if args.paths.is_empty() {
             roots.push(PathBuf::from("."));
         }
-        let mut run = RunConfig::from_args(&args.run)?;
+        let staged = args.staged || args.pre_commit;
+        // The config and the base directory are those of the (first) path scanned.
+        let scanned = match roots.first() {
+            Some(root) if !staged => root.as_path(),
+            _ => Path::new("."),
+        };
+        let settings = Settings::load(scanned, args.run.config.config.as_deref())?;
+        let mut run = RunConfig::from_args(&args.run, &settings)?;
         if args.pre_commit {
             // A hook must be fast and must not send anyone's key anywhere as a side effect of
             // `git commit`: live checks are for deliberate scans.
             run.verify.enabled = false;
             run.verify.dry_run = false;
         }
+        if !staged {
+            // The walker reports paths as the roots were typed; the index, repository-relative.
+            run.base = Base::dir(&settings.base);
+            run.suppress.whole = roots.iter().any(|r| same_dir(r, &settings.base));
+        }
         Ok(ScanConfig {
             roots,
             stdin,
             walk: WalkOptions {
                 no_ignore: args.walk.no_ignore,
-                max_file_size: args.walk.max_file_size,
+                max_file_size: args
+                    .walk
+                    .max_file_size
+                    .unwrap_or(settings.max_file_size.value),
                 follow_links: args.walk.follow,
                 threads: run.threads,
+                exclude: run.exclude.clone(),
+                base: run.base.clone(),
             },
             run,
-            staged: args.staged || args.pre_commit,
+            staged,
             hook: args.pre_commit,
         })
+    }
+}
+
+/// Whether two paths name the same existing directory.
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
 }
 
@@ -281,11 +358,16 @@ impl HistoryConfig {
             (None, None, Some(branch)) => Selection::Branch(branch.clone()),
             (None, None, None) => Selection::All,
         };
+        let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+        let settings = Settings::load(&path, args.run.config.config.as_deref())?;
+        let mut run = RunConfig::from_args(&args.run, &settings)?;
+        // History paths are repository-relative already: `run.base` stays `Relative`.
+        run.suppress.whole = matches!(selection, Selection::All);
         Ok(HistoryConfig {
-            path: args.path.clone().unwrap_or_else(|| PathBuf::from(".")),
+            path,
             selection,
-            max_file_size: args.max_file_size,
-            run: RunConfig::from_args(&args.run)?,
+            max_file_size: args.max_file_size.unwrap_or(settings.max_file_size.value),
+            run,
         })
     }
 }
@@ -295,5 +377,6 @@ pub fn rule_load(args: &RuleArgs) -> LoadOptions {
     LoadOptions {
         builtin: !args.no_builtin_rules,
         paths: args.rule_paths.clone(),
+        extra: Vec::new(),
     }
 }

@@ -240,6 +240,9 @@ pub struct LoadOptions {
     pub builtin: bool,
     /// User rule files, or directories of `*.toml` files.
     pub paths: Vec<PathBuf>,
+    /// Rules compiled already (the `[[rule]]` tables of `.keyhound.toml`); like user files,
+    /// one replaces the built-in rule of its id.
+    pub extra: Vec<Rule>,
 }
 
 impl RuleSet {
@@ -247,7 +250,7 @@ impl RuleSet {
     pub fn builtin() -> Result<RuleSet, RuleError> {
         RuleSet::load(&LoadOptions {
             builtin: true,
-            paths: Vec::new(),
+            ..LoadOptions::default()
         })
     }
 
@@ -273,6 +276,9 @@ impl RuleSet {
                     set.insert(rule, true)?;
                 }
             }
+        }
+        for rule in &opts.extra {
+            set.insert(rule.clone(), true)?;
         }
         Ok(set)
     }
@@ -539,7 +545,7 @@ fn group_names(hir: &regex_syntax::hir::Hir, out: &mut Vec<String>) {
 }
 
 /// 1-based line number of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
     text.as_bytes()[..end]
         .iter()
@@ -550,7 +556,7 @@ fn line_of(text: &str, offset: usize) -> usize {
 
 /// The id of the `[[rule]]` table enclosing `offset`, read from the raw text, so that even a
 /// table that failed to deserialize can be named in the error.
-fn rule_id_at(text: &str, offset: usize) -> Option<String> {
+pub(crate) fn rule_id_at(text: &str, offset: usize) -> Option<String> {
     // The offset may point at the `[[rule]]` header itself (a missing field): include it.
     let end = (offset + "[[rule]]".len()).min(text.len());
     let start = text.get(..end).unwrap_or(text).rfind("[[rule]]")?;

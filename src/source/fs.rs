@@ -12,6 +12,7 @@ use std::sync::Mutex;
 
 use ignore::{WalkBuilder, WalkState};
 
+use super::globs::{Base, PathGlobs};
 use super::{is_binary, Blob, SkipReason, Skipped, Visitor};
 
 /// A buffer that grew past this for a large file is shrunk back afterwards.
@@ -28,6 +29,10 @@ pub struct WalkOptions {
     pub follow_links: bool,
     /// Walker threads; 0 picks the number of CPUs.
     pub threads: usize,
+    /// Paths never walked (a named file or directory is still scanned); relative to `base`.
+    pub exclude: PathGlobs,
+    /// What `exclude` is relative to.
+    pub base: Base,
 }
 
 impl Default for WalkOptions {
@@ -37,6 +42,8 @@ impl Default for WalkOptions {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             follow_links: false,
             threads: 0,
+            exclude: PathGlobs::default(),
+            base: Base::default(),
         }
     }
 }
@@ -58,13 +65,16 @@ where
     for root in rest {
         builder.add(root);
     }
+    let (exclude, base) = (opts.exclude.clone(), opts.base.clone());
     builder
         .standard_filters(!opts.no_ignore)
         .hidden(false)
         .require_git(false)
         .follow_links(opts.follow_links)
         .threads(opts.threads)
-        .filter_entry(|entry| entry.depth() == 0 || entry.file_name() != ".git");
+        .filter_entry(move |entry| {
+            entry.depth() == 0 || (entry.file_name() != ".git" && !excluded(entry, &exclude, &base))
+        });
     let done: Mutex<Vec<V>> = Mutex::new(Vec::new());
     builder.build_parallel().run(|| {
         let mut thread = ThreadState {
@@ -78,6 +88,22 @@ where
         })
     });
     done.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Whether `exclude` covers a walked entry (a directory is skipped with everything in it).
+fn excluded(entry: &ignore::DirEntry, exclude: &PathGlobs, base: &Base) -> bool {
+    if exclude.is_empty() {
+        return false;
+    }
+    let path = entry.path().to_string_lossy();
+    let Some(rel) = base.relative(&path) else {
+        return false;
+    };
+    if entry.file_type().is_some_and(|t| t.is_dir()) {
+        exclude.matches_dir(&rel)
+    } else {
+        exclude.matches(&rel)
+    }
 }
 
 /// Reads all of stdin and hands it to `visitor` as one blob named `<stdin>`.

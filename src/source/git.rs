@@ -95,6 +95,23 @@ pub struct Inventory {
     pub narrow: bool,
 }
 
+impl Inventory {
+    /// Keeps only the places whose path `keep` accepts (the config's `exclude_paths`); a blob
+    /// left with no place is not read at all.
+    pub fn retain_paths(&mut self, keep: impl Fn(&str) -> bool) {
+        for blob in &mut self.blobs {
+            blob.occurrences.retain(|o| keep(&o.path));
+        }
+        self.blobs.retain(|b| !b.occurrences.is_empty());
+        self.index = self
+            .blobs
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.oid, i as u32))
+            .collect();
+    }
+}
+
 /// Lists the commits of `selection`, oldest first, and the blobs they introduce.
 pub fn inventory(repo: &Repository, selection: &Selection) -> Result<Inventory, GitError> {
     let mut inv = Inventory::default();

@@ -3,6 +3,7 @@
 
 pub mod fs;
 pub mod git;
+pub mod globs;
 pub mod staged;
 
 use std::fmt;

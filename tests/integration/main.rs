@@ -3,6 +3,7 @@
 //! One test binary with modules (faster to link than one binary per file). Token-shaped strings
 //! are assembled at run time by `support`, so these sources hold no literal key.
 
+mod config;
 mod detect;
 mod exit_codes;
 mod history;
@@ -11,5 +12,6 @@ mod reports;
 mod robustness;
 mod rules_cmd;
 mod support;
+mod suppress;
 mod verify;
 mod walk;
