@@ -100,25 +100,53 @@ impl Context {
 #[derive(Debug, Clone, Default)]
 pub struct Allow {
     secrets: HashSet<String>,
-    regexes: Vec<Regex>,
+    patterns: Vec<String>,
+    /// Built the first time a candidate secret is checked: most runs check none.
+    regexes: OnceLock<Vec<Regex>>,
     stopwords: Vec<String>,
 }
 
 impl Allow {
-    /// Builds an allowlist; a regex that does not compile is returned as its error message.
+    /// Builds an allowlist; a regex that does not parse is returned as its error message.
     pub fn new(
         secrets: &[String],
         regexes: &[String],
         stopwords: &[String],
     ) -> Result<Allow, String> {
-        let regexes = regexes
-            .iter()
-            .map(|r| build_regex(r).map_err(|e| format!("allow regex `{r}`: {e}")))
-            .collect::<Result<Vec<_>, _>>()?;
+        for r in regexes {
+            regex_syntax::ParserBuilder::new()
+                .unicode(false)
+                .utf8(false)
+                .build()
+                .parse(r)
+                .map_err(|e| format!("allow regex `{r}` does not parse:\n{e}"))?;
+        }
         Ok(Allow {
             secrets: secrets.iter().cloned().collect(),
-            regexes,
+            patterns: regexes.to_vec(),
+            regexes: OnceLock::new(),
             stopwords: stopwords.iter().map(|s| s.to_ascii_lowercase()).collect(),
+        })
+    }
+
+    /// An allowlist whose regexes were validated elsewhere (built-in rules, by the test suite).
+    fn unchecked(secrets: &[String], regexes: &[String], stopwords: &[String]) -> Allow {
+        Allow {
+            secrets: secrets.iter().cloned().collect(),
+            patterns: regexes.to_vec(),
+            regexes: OnceLock::new(),
+            stopwords: stopwords.iter().map(|s| s.to_ascii_lowercase()).collect(),
+        }
+    }
+
+    fn regexes(&self) -> &[Regex] {
+        // Parsed at load; building can only fail on a size limit, and then the pattern is one
+        // that allows nothing rather than a scan that stops.
+        self.regexes.get_or_init(|| {
+            self.patterns
+                .iter()
+                .filter_map(|p| build_regex(p).ok())
+                .collect()
         })
     }
 
@@ -131,7 +159,7 @@ impl Allow {
                 }
             }
         }
-        if self.regexes.iter().any(|r| r.is_match(secret)) {
+        if self.regexes().iter().any(|r| r.is_match(secret)) {
             return true;
         }
         self.stopwords
@@ -443,8 +471,16 @@ pub fn compile_spec(rs: RuleSpec, provider: &str, origin: &str) -> Result<Rule, 
     }
     let mut secret_group = None;
     let mut named_groups = Vec::with_capacity(patterns.len());
+    // Built-in rules are proven by `cargo test` (rules check builds every regex): at run time
+    // they only need their groups counted, which the syntax tree gives for a fraction of the
+    // cost of a full translation.
+    let builtin = origin.starts_with("builtin:");
     for pattern in &patterns {
-        let (groups, names) = capture_groups(pattern)?;
+        let (groups, names) = if builtin {
+            capture_groups_fast(pattern)?
+        } else {
+            capture_groups(pattern)?
+        };
         named_groups.push(names);
         let group = rs.secret_group.unwrap_or(if groups >= 1 { 1 } else { 0 });
         if group > groups {
@@ -474,7 +510,11 @@ pub fn compile_spec(rs: RuleSpec, provider: &str, origin: &str) -> Result<Rule, 
             })
         }
     };
-    let allow = Allow::new(&rs.allow.secrets, &rs.allow.regexes, &rs.allow.stopwords)?;
+    let allow = if builtin {
+        Allow::unchecked(&rs.allow.secrets, &rs.allow.regexes, &rs.allow.stopwords)
+    } else {
+        Allow::new(&rs.allow.secrets, &rs.allow.regexes, &rs.allow.stopwords)?
+    };
     if rs.generic && rs.verify.is_some() {
         return Err(
             "a generic rule cannot have a live check: its keys belong to no one provider, \
@@ -525,6 +565,37 @@ fn capture_groups(pattern: &str) -> Result<(usize, Vec<String>), String> {
     let mut names = Vec::new();
     group_names(&hir, &mut names);
     Ok((hir.properties().explicit_captures_len(), names))
+}
+
+/// [`capture_groups`] from the syntax tree alone, without translating it: counts and names the
+/// groups of a pattern known to be valid.
+fn capture_groups_fast(pattern: &str) -> Result<(usize, Vec<String>), String> {
+    use regex_syntax::ast::{Ast, GroupKind};
+    fn walk(ast: &Ast, count: &mut usize, names: &mut Vec<String>) {
+        match ast {
+            Ast::Group(g) => {
+                match &g.kind {
+                    GroupKind::CaptureIndex(_) => *count += 1,
+                    GroupKind::CaptureName { name, .. } => {
+                        *count += 1;
+                        names.push(name.name.clone());
+                    }
+                    GroupKind::NonCapturing(_) => {}
+                }
+                walk(&g.ast, count, names);
+            }
+            Ast::Repetition(r) => walk(&r.ast, count, names),
+            Ast::Alternation(a) => a.asts.iter().for_each(|x| walk(x, count, names)),
+            Ast::Concat(c) => c.asts.iter().for_each(|x| walk(x, count, names)),
+            _ => {}
+        }
+    }
+    let ast = regex_syntax::ast::parse::Parser::new()
+        .parse(pattern)
+        .map_err(|e| format!("regex does not parse:\n{e}"))?;
+    let (mut count, mut names) = (0, Vec::new());
+    walk(&ast, &mut count, &mut names);
+    Ok((count, names))
 }
 
 fn group_names(hir: &regex_syntax::hir::Hir, out: &mut Vec<String>) {
