@@ -79,13 +79,18 @@ print(f"planted {len(planted)}, found {hit}; findings {len(found)}, not planted 
 PY
 
 log "peak memory as history grows"
+# keyhound's own peak comes from -vv (VmHWM): /usr/bin/time's max RSS also covers the
+# `git cat-file` child, whose peak (the floor's own) is reported beside it.
 for n in $((COMMITS / 4)) $((COMMITS / 2)) "$COMMITS"; do
   make_repo "$BENCH_DIR/repo-$n" "$n"
-  /usr/bin/time -v "$KH" history "$BENCH_DIR/repo-$n" --format json -q > /dev/null 2> "$OUT/time-$n.txt" || true
+  /usr/bin/time -v "$KH" history "$BENCH_DIR/repo-$n" --format json -vv > /dev/null 2> "$OUT/time-$n.txt" || true
+  own=$(sed -n 's/.*peak memory \([0-9]*\) kB.*/\1/p' "$OUT/time-$n.txt")
   rss=$(awk -F': ' '/Maximum resident/ {print $2}' "$OUT/time-$n.txt")
   wall=$(awk -F': ' '/Elapsed/ {print $2}' "$OUT/time-$n.txt")
-  printf '  %6d commits: max RSS %6d KiB, wall %s\n' "$n" "$rss" "$wall"
+  printf '  %6d commits: keyhound peak %6s KiB, with git cat-file child %6s KiB, wall %s\n' "$n" "$own" "$rss" "$wall"
 done
+/usr/bin/time -v git -C "$REPO" cat-file --batch-all-objects --batch > /dev/null 2> "$OUT/time-floor.txt"
+printf '  floor (git cat-file alone): max RSS %s KiB\n' "$(awk -F': ' '/Maximum resident/ {print $2}' "$OUT/time-floor.txt")"
 if [ -n "$GITLEAKS" ]; then
   # gitleaks reads `git log -p`: minutes on this history, so it is timed once, not by hyperfine.
   log "gitleaks git mode (one run)"

@@ -385,8 +385,9 @@ fn run_history(
     tally.inline = attribute(&repo, &inventory, inline_hits);
     if output.verbosity >= 2 {
         eprintln!(
-            "keyhound: attributed the findings in {:.2}s",
-            phase.elapsed().as_secs_f64()
+            "keyhound: attributed the findings in {:.2}s; peak memory {}",
+            phase.elapsed().as_secs_f64(),
+            peak_memory().unwrap_or_else(|| "unknown".into())
         );
     }
     finish(&config.run, output, &matcher, tally, report, started)
@@ -434,6 +435,14 @@ fn attribute(
         }
     }
     out
+}
+
+/// This process's peak resident memory (Linux), for -vv: `git cat-file` runs as a child, so
+/// `time -v` alone would report the larger of the two.
+fn peak_memory() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    Some(line["VmHWM:".len()..].trim().to_string())
 }
 
 /// A progress bar on stderr for long scans, only where a person watches: a terminal, not CI,

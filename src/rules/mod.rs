@@ -250,7 +250,6 @@ pub(crate) fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(pattern)
         .unicode(false)
         .size_limit(32 * (1 << 20))
-        .dfa_size_limit(16 * (1 << 20))
         .build()
 }
 

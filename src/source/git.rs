@@ -58,9 +58,27 @@ pub enum Selection {
 
 /// Opens the repository containing `path`.
 pub fn open(path: &Path) -> Result<Repository, GitError> {
+    bound_libgit2_memory();
     Repository::discover(path).map_err(|_| GitError::NotARepository {
         path: path.display().to_string(),
     })
+}
+
+/// libgit2 keeps up to 256 MiB of parsed objects and maps pack files in windows of up to 8 GiB
+/// in all: on a large history that, not the blobs in flight, would set the peak memory. Each
+/// tree is read once here, so a small cache loses nothing; mapped windows beyond the limit are
+/// unmapped and mapped again when needed.
+fn bound_libgit2_memory() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: these set process-wide libgit2 options; they are called once, before this
+        // process opens any repository.
+        unsafe {
+            let _ = git2::opts::set_cache_max_size(16 << 20);
+            let _ = git2::opts::set_mwindow_size(8 << 20);
+            let _ = git2::opts::set_mwindow_mapped_limit(16 << 20);
+        }
+    });
 }
 
 /// Where a blob was first seen at one path.
@@ -286,7 +304,10 @@ struct TreeWalker<'a> {
 impl TreeWalker<'_> {
     /// Marks a boundary tree and everything in it as already seen.
     fn mark_known(&mut self, tree: &Tree<'_>, prefix: &str) {
-        if !self.seen_trees.insert((tree.id(), path_hash(prefix))) {
+        if !self
+            .seen_trees
+            .insert((tree.id(), path_hash(&[prefix.as_bytes()])))
+        {
             return;
         }
         for entry in tree.iter() {
@@ -307,13 +328,21 @@ impl TreeWalker<'_> {
     }
 
     fn walk(&mut self, tree: &Tree<'_>, prefix: &str, commit: u32) {
-        if !self.seen_trees.insert((tree.id(), path_hash(prefix))) {
+        if !self
+            .seen_trees
+            .insert((tree.id(), path_hash(&[prefix.as_bytes()])))
+        {
             return;
         }
         for entry in tree.iter() {
             let name = String::from_utf8_lossy(entry.name_bytes());
             match entry.kind() {
                 Some(ObjectType::Tree) => {
+                    // Most subtrees of a new tree are unchanged: skip them before reading them.
+                    let key = path_hash(&[prefix.as_bytes(), entry.name_bytes(), b"/"]);
+                    if self.seen_trees.contains(&(entry.id(), key)) {
+                        continue;
+                    }
                     let path = format!("{prefix}{name}/");
                     match self.repo.find_tree(entry.id()) {
                         Ok(sub) => self.walk(&sub, &path, commit),
@@ -367,11 +396,14 @@ impl TreeWalker<'_> {
     }
 }
 
-/// A 64-bit hash of a tree's path, so the seen-set does not hold a string per tree.
-fn path_hash(path: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
+/// A 64-bit hash of a tree's path, given in pieces (so a child's path need not be built to be
+/// looked up), so the seen-set does not hold a string per tree.
+fn path_hash(parts: &[&[u8]]) -> u64 {
+    use std::hash::Hasher;
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    path.hash(&mut h);
+    for part in parts {
+        h.write(part);
+    }
     h.finish()
 }
 
