@@ -12,7 +12,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use keyhound::matcher::{Matcher, Scratch};
-use keyhound::rules::RuleSet;
+use keyhound::rules::{parse_rule_file, RuleSet};
 
 /// xorshift64*: deterministic, so every run scans the same bytes.
 struct Rng(u64);
@@ -200,6 +200,39 @@ fn minified_line(size: usize, seed: u64) -> Vec<u8> {
     out
 }
 
+/// A TOML basic string holding `text`.
+fn toml_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The built-in rules' keywords, each rule with a regex that never matches.
+fn keyword_only_rules(matcher: &Matcher) -> Matcher {
+    let mut toml = String::from("[provider]\nname = \"Bench\"\ndocs = \"https://example.org\"\n");
+    for (i, rule) in matcher.rules().iter().enumerate() {
+        let keywords: Vec<String> = rule.keywords.iter().map(|k| toml_string(k)).collect();
+        toml.push_str(&format!(
+            "[[rule]]\nid = \"kw-{i}\"\nname = \"kw\"\ndescription = \"kw\"\nseverity = \"low\"\n\
+             keywords = [{}]\nregex = '(zqxjvk[0-9]{{24}})'\n",
+            keywords.join(", ")
+        ));
+    }
+    let rules = parse_rule_file("bench-keywords.toml", &toml).expect("keyword-only rules parse");
+    Matcher::new(RuleSet::from_rules(rules))
+}
+
 struct Stats {
     min: Duration,
     median: Duration,
@@ -320,6 +353,91 @@ fn main() {
         source.len(),
         findings,
         &s,
+    );
+
+    // The keyword pass alone: every built-in rule's keywords, each rule with a regex that cannot
+    // match (one literal, found or not by memchr), so nearly all the time is the Aho-Corasick
+    // pass that decides which rules run.
+    let keywords_only = keyword_only_rules(&matcher);
+    let mut findings = 0;
+    for chunk in &chunks {
+        keywords_only.scan(chunk, None, &mut scratch, &mut out);
+        findings += out.len();
+    }
+    let s = measure(iterations, || {
+        for chunk in &chunks {
+            keywords_only.scan(black_box(chunk), None, &mut scratch, &mut out);
+        }
+    });
+    report_scan("keyword pass only (same blobs)", source.len(), findings, &s);
+
+    // Each rule alone (its keywords and regexes) on the same source bytes as file-sized blobs:
+    // which rules the time goes to.
+    let mut per_rule: Vec<(Duration, usize, &str)> = Vec::new();
+    for rule in matcher.rules() {
+        let single = Matcher::new(RuleSet::from_rules(vec![rule.clone()]));
+        let mut found = 0;
+        for chunk in &chunks {
+            single.scan(chunk, None, &mut scratch, &mut out);
+            found += out.len();
+        }
+        let s = measure(iterations.clamp(1, 3), || {
+            for chunk in &chunks {
+                single.scan(black_box(chunk), None, &mut scratch, &mut out);
+            }
+        });
+        per_rule.push((s.median, found, rule.id.as_str()));
+    }
+    per_rule.sort_by_key(|r| std::cmp::Reverse(r.0));
+    let sum: Duration = per_rule.iter().map(|r| r.0).sum();
+    println!(
+        "each rule alone on the ~5 KB blobs: sum {:.1} ms; the costliest:",
+        ms(sum)
+    );
+    for (d, found, id) in per_rule.iter().take(8) {
+        println!(
+            "    {id:<40} {:>9.1} ms {:>8.1} MB/s {found:>6} findings",
+            ms(*d),
+            mb_per_s(source.len(), *d)
+        );
+    }
+
+    // Regex compilation: a rule's regexes are built the first time one of its keywords occurs,
+    // so a small file pays for every rule it triggers.
+    let small = source_like(2_000, 7).to_ascii_lowercase();
+    let fresh = RuleSet::builtin().expect("built-in rules load");
+    let mut compile: Vec<(Duration, &str, bool)> = fresh
+        .rules()
+        .iter()
+        .map(|rule| {
+            let triggered = rule.keywords.iter().any(|k| {
+                let k = k.to_ascii_lowercase();
+                small.windows(k.len()).any(|w| w == k.as_bytes())
+            });
+            let start = Instant::now();
+            let _ = black_box(rule.compile());
+            (start.elapsed(), rule.id.as_str(), triggered)
+        })
+        .collect();
+    compile.sort_by_key(|c| std::cmp::Reverse(c.0));
+    let total: Duration = compile.iter().map(|c| c.0).sum();
+    let hit: Vec<&(Duration, &str, bool)> = compile.iter().filter(|c| c.2).collect();
+    let list = |items: &mut dyn Iterator<Item = &(Duration, &str, bool)>| {
+        items
+            .map(|(d, id, _)| format!("{id} {:.2} ms", ms(*d)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!(
+        "compiling every rule's regexes: {:.2} ms in all; the costliest: {}",
+        ms(total),
+        list(&mut compile.iter().take(5))
+    );
+    println!(
+        "  of which the {} rules a 2 KB source blob triggers: {:.2} ms ({})",
+        hit.len(),
+        ms(hit.iter().map(|c| c.0).sum()),
+        list(&mut hit.iter().copied())
     );
 
     let minified = minified_line(minified_size, 99);
