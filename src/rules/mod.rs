@@ -191,6 +191,8 @@ pub struct Rule {
     pub keywords: Vec<String>,
     pub min_entropy: f64,
     pub generic: bool,
+    /// Regexes run over the whole file (`whole_file = true`), not only around keywords.
+    pub whole_file: bool,
     pub context: Option<Context>,
     pub allow: Allow,
     /// The rule file it came from (`builtin:aws.toml` for embedded rules).
@@ -537,6 +539,7 @@ pub fn compile_spec(rs: RuleSpec, provider: &str, origin: &str) -> Result<Rule, 
         keywords: rs.keywords,
         min_entropy: rs.min_entropy,
         generic: rs.generic,
+        whole_file: rs.whole_file,
         context,
         allow,
         origin: origin.to_string(),

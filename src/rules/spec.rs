@@ -51,6 +51,10 @@ pub struct RuleSpec {
     pub min_entropy: f64,
     #[serde(default)]
     pub generic: bool,
+    /// Run the regexes over the whole file rather than the lines around each keyword: for
+    /// matches that span many lines (key blocks) or sit far from every keyword.
+    #[serde(default)]
+    pub whole_file: bool,
     #[serde(default)]
     pub context: Option<ContextSpec>,
     #[serde(default)]
