@@ -10,8 +10,9 @@
 //! every such file dominated a scan. A match lies next to one of its rule's keywords (the
 //! keyword is its prefix, or part of the variable or header name), so a rule's regexes run only
 //! on the lines around each keyword occurrence: its own line and the one after. `rules check`
-//! proves each rule's examples are found that way; a rule whose matches span many lines or sit
-//! far from its keywords says `whole_file = true`.
+//! proves each rule's examples are found that way. A rule whose regexes can cross more than one
+//! newline (a key block) runs over the whole file, as does one that says `whole_file = true`
+//! because its matches sit far from its keywords.
 
 pub mod filter;
 
@@ -119,7 +120,7 @@ impl Matcher {
                     scratch.order.push(rule);
                     scratch.windows[rule].clear();
                 }
-                if !rules[rule].whole_file {
+                if rules[rule].windowed() {
                     add_window(blob, &mut scratch.windows[rule], m.start(), m.end());
                 }
             }
@@ -130,12 +131,12 @@ impl Matcher {
         scratch.order.sort_unstable();
         for &index in &scratch.order {
             let rule = &rules[index];
-            if rule.whole_file {
-                scan_rule(index, rule, blob, 0, blob.len(), path, out);
-            } else {
+            if rule.windowed() {
                 for &(lo, hi) in &scratch.windows[index] {
                     scan_rule(index, rule, blob, lo, hi, path, out);
                 }
+            } else {
+                scan_rule(index, rule, blob, 0, blob.len(), path, out);
             }
         }
         resolve_overlaps(rules, out);

@@ -209,9 +209,28 @@ pub struct Rule {
     patterns: Vec<String>,
     secret_group: usize,
     compiled: OnceLock<Result<Vec<Regex>, String>>,
+    windowed: OnceLock<bool>,
 }
 
 impl Rule {
+    /// Whether the rule's regexes may run on the lines around its keywords only (see the
+    /// matcher): not when the rule says `whole_file = true`, nor when one of its regexes can
+    /// cross more than one newline (a key block). Decided from the regexes' syntax the first
+    /// time a keyword of the rule occurs, so rules that never trigger never pay for it.
+    pub fn windowed(&self) -> bool {
+        *self.windowed.get_or_init(|| {
+            !self.whole_file
+                && self.patterns.iter().all(|p| {
+                    regex_syntax::ParserBuilder::new()
+                        .unicode(false)
+                        .utf8(false)
+                        .build()
+                        .parse(p)
+                        .is_ok_and(|hir| max_newlines(&hir).is_some_and(|n| n <= 1))
+                })
+        })
+    }
+
     /// The capture group holding the secret.
     pub fn secret_group(&self) -> usize {
         self.secret_group
@@ -552,7 +571,39 @@ pub fn compile_spec(rs: RuleSpec, provider: &str, origin: &str) -> Result<Rule, 
         patterns,
         secret_group: secret_group.unwrap_or(0),
         compiled: OnceLock::new(),
+        windowed: OnceLock::new(),
     })
+}
+
+/// The most newlines a match of `hir` can contain; `None` when unbounded. A boundary class such
+/// as `[^A-Za-z0-9_]` counts one; `\s{0,4000}` makes a pattern multi-line.
+fn max_newlines(hir: &regex_syntax::hir::Hir) -> Option<u32> {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Literal(lit) => Some(lit.0.iter().filter(|&&b| b == b'\n').count() as u32),
+        HirKind::Class(Class::Bytes(c)) => Some(u32::from(
+            c.ranges()
+                .iter()
+                .any(|r| r.start() <= b'\n' && b'\n' <= r.end()),
+        )),
+        HirKind::Class(Class::Unicode(c)) => Some(u32::from(
+            c.ranges()
+                .iter()
+                .any(|r| r.start() <= '\n' && '\n' <= r.end()),
+        )),
+        HirKind::Capture(cap) => max_newlines(&cap.sub),
+        HirKind::Repetition(rep) => match max_newlines(&rep.sub)? {
+            0 => Some(0),
+            n => rep.max.map(|m| m.saturating_mul(n)),
+        },
+        HirKind::Concat(subs) => subs
+            .iter()
+            .try_fold(0u32, |acc, h| Some(acc.saturating_add(max_newlines(h)?))),
+        HirKind::Alternation(subs) => subs
+            .iter()
+            .try_fold(0u32, |acc, h| Some(acc.max(max_newlines(h)?))),
+        HirKind::Empty | HirKind::Look(_) => Some(0),
+    }
 }
 
 /// Parses a regex (without building it) to validate its syntax, count its capture groups and
@@ -660,5 +711,25 @@ mod tests {
         assert!(err.starts_with("f.toml:"), "{err}");
         assert!(err.contains("rule `a-b`"), "{err}");
         assert!(err.contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn newlines_a_pattern_can_cross() {
+        let n = |p: &str| {
+            let hir = regex_syntax::ParserBuilder::new()
+                .unicode(false)
+                .utf8(false)
+                .build()
+                .parse(p)
+                .unwrap();
+            max_newlines(&hir)
+        };
+        assert_eq!(n(r"(?:^|[^A-Za-z0-9_])(pc_live_[A-Za-z0-9]{16,})"), Some(1));
+        assert_eq!(n(r"key[ \t]*=[ \t]*([a-z0-9]{32})"), Some(0));
+        assert_eq!(
+            n(r"-----BEGIN KEY-----[A-Za-z0-9+/=\s]{32,4000}-----END KEY-----"),
+            Some(4000)
+        );
+        assert_eq!(n(r"(?s)BEGIN.*END"), None);
     }
 }

@@ -354,3 +354,42 @@ fn rules_list_json_parses() {
         run.dump()
     );
 }
+
+/// A rule whose key sits lines away from its keyword is found only when it says
+/// `whole_file = true`; a rule whose regex spans lines (a block) needs nothing.
+#[test]
+fn regexes_run_near_keywords_unless_the_rule_says_whole_file() {
+    let key = random_from(b"0123456789abcdef", 77, 32);
+    let text = format!("vendor: zorgcloud\nregion: eu\nzone: b\nsettings:\n  value: \"{key}\"\n");
+    let rule = |whole: bool| {
+        format!(
+            "[[rule]]\nid = \"zorg-key\"\nname = \"Zorg key\"\nkeywords = [\"zorgcloud\"]\n\
+             whole_file = {whole}\nregex = '''value: \"([0-9a-f]{{32}})\"'''\n"
+        )
+    };
+    for (whole, found) in [(false, 0), (true, 1)] {
+        let tree = Tree::new(&[("rules.toml", &rule(whole)), ("conf.yaml", &text)]);
+        let run = tree.scan_json(&["--no-builtin-rules", "--rules", "rules.toml", "conf.yaml"]);
+        assert_eq!(
+            run.findings().len(),
+            found,
+            "whole_file = {whole}\n{}",
+            run.dump()
+        );
+    }
+    let body: String = (0..12)
+        .map(|i| {
+            format!(
+                "{}\n",
+                random_from(b"ABCDEFGHabcdefgh0123456789", 100 + i, 48)
+            )
+        })
+        .collect();
+    let block = format!("-----BEGIN ZORG KEY-----\n{body}-----END ZORG KEY-----\n");
+    let tree = Tree::new(&[
+        ("rules.toml", "[[rule]]\nid = \"zorg-block\"\nname = \"Zorg block\"\nkeywords = [\"END ZORG KEY\"]\nregex = '''(-----BEGIN ZORG KEY-----[A-Za-z0-9\\s]{64,4000}-----END ZORG KEY-----)'''\n"),
+        ("key.pem", &block),
+    ]);
+    let run = tree.scan_json(&["--no-builtin-rules", "--rules", "rules.toml", "key.pem"]);
+    assert_eq!(run.findings().len(), 1, "{}", run.dump());
+}
