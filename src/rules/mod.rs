@@ -250,6 +250,11 @@ impl Rule {
         }
     }
 
+    /// Whether the regexes are built already.
+    pub fn is_compiled(&self) -> bool {
+        self.compiled.get().is_some()
+    }
+
     /// Builds the regexes now (idempotent); `rules check` uses this to surface size-limit errors.
     pub fn compile(&self) -> Result<&[Regex], &str> {
         self.compiled
