@@ -7,8 +7,10 @@ use serde::Serialize;
 use super::ReportOptions;
 use crate::finding::{Finding, Location};
 
+/// A finding's fields at one of its locations: the top of a JSON finding (at its first
+/// location) and, whole, one JSON Lines line (at each location).
 #[derive(Serialize)]
-struct JsonFinding<'a> {
+pub(super) struct Row<'a> {
     rule_id: &'a str,
     rule_name: &'a str,
     provider: &'a str,
@@ -35,6 +37,39 @@ struct JsonFinding<'a> {
     date: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     in_head: Option<bool>,
+}
+
+/// The row of `f` at `loc`.
+pub(super) fn row<'a>(f: &'a Finding, loc: &'a Location, show: bool) -> Row<'a> {
+    let commit = loc.commit.as_ref();
+    Row {
+        rule_id: &f.rule_id,
+        rule_name: &f.rule_name,
+        provider: &f.provider,
+        severity: f.severity.as_str(),
+        path: &loc.path,
+        line: loc.line,
+        end_line: loc.end_line,
+        column: loc.column,
+        end_column: loc.end_column,
+        secret: if show { f.secret.expose() } else { &f.redacted },
+        fingerprint: &f.fingerprint,
+        entropy: (f.entropy * 1000.0).round() / 1000.0,
+        snippet: loc.snippet.render(show).0,
+        verdict: f.verdict.as_str(),
+        verdict_detail: f.verdict.detail(),
+        commit: commit.map(|c| c.id.as_str()),
+        author: commit.map(|c| c.author.as_str()),
+        email: commit.map(|c| c.email.as_str()),
+        date: commit.map(|c| c.date.as_str()),
+        in_head: f.in_head,
+    }
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    #[serde(flatten)]
+    row: Row<'a>,
     locations: Vec<JsonLocation<'a>>,
 }
 
@@ -76,31 +111,9 @@ pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) ->
     let show = opts.show_secrets;
     let items: Vec<JsonFinding<'_>> = findings
         .iter()
-        .map(|f| {
-            let primary = f.primary();
-            JsonFinding {
-                rule_id: &f.rule_id,
-                rule_name: &f.rule_name,
-                provider: &f.provider,
-                severity: f.severity.as_str(),
-                path: &primary.path,
-                line: primary.line,
-                end_line: primary.end_line,
-                column: primary.column,
-                end_column: primary.end_column,
-                secret: if show { f.secret.expose() } else { &f.redacted },
-                fingerprint: &f.fingerprint,
-                entropy: (f.entropy * 1000.0).round() / 1000.0,
-                snippet: primary.snippet.render(show).0,
-                verdict: f.verdict.as_str(),
-                verdict_detail: f.verdict.detail(),
-                commit: primary.commit.as_ref().map(|c| c.id.as_str()),
-                author: primary.commit.as_ref().map(|c| c.author.as_str()),
-                email: primary.commit.as_ref().map(|c| c.email.as_str()),
-                date: primary.commit.as_ref().map(|c| c.date.as_str()),
-                in_head: f.in_head,
-                locations: f.locations.iter().map(|l| location(l, show)).collect(),
-            }
+        .map(|f| JsonFinding {
+            row: row(f, f.primary(), show),
+            locations: f.locations.iter().map(|l| location(l, show)).collect(),
         })
         .collect();
     serde_json::to_writer_pretty(&mut *out, &items).map_err(io::Error::from)?;
