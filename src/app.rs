@@ -17,12 +17,13 @@ use crate::cli::{
     RulesCommand, ScanArgs, ShowConfigArgs, VerifyKeyArgs,
 };
 use crate::config::file::display_path;
+use crate::config::hook::HookCall;
 use crate::config::{
     rule_load, show, HistoryConfig, Output, RunConfig, ScanConfig, Settings, VerifyConfig,
 };
 use crate::finding::{self, Finding, Hit, Secret, Verdict};
 use crate::matcher::{Match, Matcher, Scratch};
-use crate::report::{self, Report, ReportOptions};
+use crate::report::{self, HookStage, Report, ReportOptions};
 use crate::rules::{check, LoadOptions, Rule, RuleSet};
 use crate::source::git::{self, Selection};
 use crate::source::{fs, is_binary, staged, Blob, SkipReason, Skipped, Visitor};
@@ -153,7 +154,7 @@ fn scan_with(config: &ScanConfig, output: Output, started: Instant) -> Result<Ex
         }
     }
     let matcher = load_matcher(&config.run)?;
-    let report = open_report(&config.run, output, false)?;
+    let report = open_report(&config.run, output, config.hook.then_some(HookStage::Files))?;
     let mut tally = Tally::default();
     if config.stdin {
         let mut visitor = ScanVisitor::new(&matcher);
@@ -182,24 +183,24 @@ fn check_baseline(run: &RunConfig) -> Result<()> {
 
 /// `scan --staged` / `--pre-commit`: the index's blobs, keys on added lines only.
 fn scan_staged(config: &ScanConfig, output: Output, started: Instant) -> Result<ExitCode> {
-    // The pre-commit framework's pre-push stage names the pushed range: scan those commits.
-    if config.hook {
-        if let (Ok(from), Ok(to)) = (
-            std::env::var("PRE_COMMIT_FROM_REF"),
-            std::env::var("PRE_COMMIT_TO_REF"),
-        ) {
-            let history = HistoryConfig {
-                path: PathBuf::from("."),
-                selection: Selection::Range(format!("{from}..{to}")),
-                max_file_size: config.walk.max_file_size,
-                run: config.run.clone(),
-            };
-            return run_history(&history, output, started, true);
-        }
+    // The pre-commit framework's pre-push stage: scan the commits being pushed.
+    if let Some(HookCall::Push(selection)) = &config.hook_call {
+        let history = HistoryConfig {
+            path: PathBuf::from("."),
+            selection: selection.clone(),
+            max_file_size: config.walk.max_file_size,
+            run: config.run.clone(),
+        };
+        return run_history(&history, output, started, Some(HookStage::Push));
     }
     let repo = git::open(Path::new("."))?;
     let mut files = staged::staged_files(&repo)?;
     files.retain(|f| !config.run.exclude.matches(&f.path));
+    if let Some(HookCall::Staged { only }) = &config.hook_call {
+        if !only.is_empty() {
+            files.retain(|f| only.contains(&f.path));
+        }
+    }
     let matcher = load_matcher(&config.run)?;
     let dir = repo.path().to_path_buf();
     let max = config.walk.max_file_size;
@@ -259,7 +260,11 @@ fn scan_staged(config: &ScanConfig, output: Output, started: Instant) -> Result<
     for t in tallies {
         merge(&mut tally, t);
     }
-    let report = open_report(&config.run, output, config.hook)?;
+    let report = open_report(
+        &config.run,
+        output,
+        config.hook.then_some(HookStage::Commit),
+    )?;
     finish(&config.run, output, &matcher, tally, report, started)
 }
 
@@ -268,7 +273,7 @@ fn history(args: &HistoryArgs, output: Output) -> Result<ExitCode> {
     let started = Instant::now();
     let config = HistoryConfig::from_args(args)?;
     check_baseline(&config.run)?;
-    run_history(&config, output, started, false)
+    run_history(&config, output, started, None)
 }
 
 /// What one history-scanning thread gathered: hits with the blob they came from.
@@ -312,7 +317,7 @@ fn run_history(
     config: &HistoryConfig,
     output: Output,
     started: Instant,
-    hook: bool,
+    hook: Option<HookStage>,
 ) -> Result<ExitCode> {
     let repo = git::open(&config.path)?;
     let matcher = load_matcher(&config.run)?;
@@ -343,7 +348,7 @@ fn run_history(
             _ => "the selection holds no commits: nothing to scan".to_string(),
         });
     }
-    let progress = progress_bar(inventory.blobs.len() as u64, output, hook);
+    let progress = progress_bar(inventory.blobs.len() as u64, output, hook.is_some());
     let threads = if config.run.threads == 0 {
         rayon::current_num_threads()
     } else {
@@ -514,7 +519,11 @@ fn load_matcher(run: &RunConfig) -> Result<Matcher> {
 
 /// Opens the report a run asked for: on stdout, or on `--output FILE`, created before the
 /// scan starts so that a path that cannot be written fails at once, not after a long scan.
-fn open_report(run: &RunConfig, output: Output, compact: bool) -> Result<Box<dyn Report>> {
+fn open_report(
+    run: &RunConfig,
+    output: Output,
+    hook: Option<HookStage>,
+) -> Result<Box<dyn Report>> {
     let (out, color): (Box<dyn Write>, bool) = match &run.output {
         Some(path) => {
             let file = std::fs::File::create(path)
@@ -526,7 +535,8 @@ fn open_report(run: &RunConfig, output: Output, compact: bool) -> Result<Box<dyn
     let opts = ReportOptions {
         show_secrets: run.show_secrets,
         color,
-        compact,
+        compact: hook.is_some(),
+        hook_stage: hook.unwrap_or_default(),
     };
     Ok(report::open(run.format, opts, out))
 }
@@ -883,7 +893,7 @@ fn baseline(args: &BaselineArgs, output: Output) -> Result<ExitCode> {
         Some(BaselineSource::History(h)) => {
             let mut config = HistoryConfig::from_args(h)?;
             config.run.suppress.write_to = Some(config.run.suppress.baseline.clone());
-            run_history(&config, output, started, false)
+            run_history(&config, output, started, None)
         }
         Some(BaselineSource::Scan(s)) => baseline_scan(s, output, started),
         None => baseline_scan(&args.scan, output, started),

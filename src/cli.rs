@@ -57,9 +57,11 @@ pub struct ScanArgs {
     #[arg(long, conflicts_with = "paths")]
     pub staged: bool,
 
-    /// --staged for a git hook: compact output, no progress bar, no live checks. Under the
-    /// pre-commit framework's pre-push stage, scans the pushed commits instead.
-    #[arg(long, conflicts_with = "paths")]
+    /// --staged for a git hook: compact output, no progress bar, no live checks. With paths
+    /// (the pre-commit framework passes them), the staged blobs of those paths if all are
+    /// staged, else the files themselves (`pre-commit run --all-files`). At the framework's
+    /// pre-push stage, the commits being pushed.
+    #[arg(long)]
     pub pre_commit: bool,
 
     #[command(flatten)]

@@ -3,6 +3,7 @@
 //! over the config file, which wins over keyhound's defaults.
 
 pub mod file;
+pub mod hook;
 pub mod show;
 
 use std::collections::HashMap;
@@ -273,6 +274,9 @@ pub struct ScanConfig {
     pub staged: bool,
     /// Running as a git hook (`--pre-commit`): compact output, no progress, no live checks.
     pub hook: bool,
+    /// What a hook run scans (`--pre-commit` only): decides between the pushed commits, the
+    /// index and the named files.
+    pub hook_call: Option<hook::HookCall>,
 }
 
 impl ScanConfig {
@@ -289,7 +293,8 @@ impl ScanConfig {
         if args.paths.is_empty() {
             roots.push(PathBuf::from("."));
         }
-        let staged = args.staged || args.pre_commit;
+        let hook_call = args.pre_commit.then(|| hook::decide(&args.paths));
+        let staged = args.staged || (args.pre_commit && hook_call != Some(hook::HookCall::Files));
         // The config and the base directory are those of the (first) path scanned.
         let scanned = match roots.first() {
             Some(root) if !staged => root.as_path(),
@@ -325,6 +330,7 @@ impl ScanConfig {
             run,
             staged,
             hook: args.pre_commit,
+            hook_call,
         })
     }
 }

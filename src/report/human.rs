@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
 
-use super::ReportOptions;
+use super::{HookStage, ReportOptions};
 use crate::finding::{Finding, Location, Verdict};
 use crate::rules::Severity;
 
@@ -28,7 +28,15 @@ pub fn write_compact(
     if findings.is_empty() {
         return Ok(());
     }
-    writeln!(out, "keyhound: this commit adds leaked keys:")?;
+    writeln!(
+        out,
+        "keyhound: {}",
+        match opts.hook_stage {
+            HookStage::Commit => "this commit adds leaked keys:",
+            HookStage::Files => "these files hold leaked keys:",
+            HookStage::Push => "the commits being pushed add leaked keys:",
+        }
+    )?;
     for f in findings {
         let secret = if opts.show_secrets {
             f.secret.expose()
@@ -41,17 +49,35 @@ pub fn write_compact(
             other => format!(" -- live check: {other}"),
         };
         for l in &f.locations {
+            let commit = match &l.commit {
+                Some(c) => format!("commit {} ", c.id.get(..12).unwrap_or(&c.id)),
+                None => String::new(),
+            };
             writeln!(
                 out,
-                "  {}:{}:{}: {} ({}): {secret}{verdict}",
+                "  {commit}{}:{}:{}: {} ({}): {secret}{verdict}",
                 l.path, l.line, l.column, f.rule_name, f.severity
             )?;
         }
     }
+    let remove = match opts.hook_stage {
+        HookStage::Commit => {
+            "Remove each key from the staged files (and rotate it if it was ever pushed)."
+        }
+        HookStage::Files => {
+            "Remove each key from these files, and rotate it if it was ever committed."
+        }
+        HookStage::Push => {
+            "The keys are in the history being pushed: deleting them in a new commit is not \
+             enough. Rewrite each commit named above (`git rebase -i <commit>^`, mark it `edit`, \
+             remove the key, `git commit --amend`, `git rebase --continue`; for many commits \
+             `git filter-repo --replace-text`), then push again. Rotate every key listed: \
+             anyone who fetched these commits may have it."
+        }
+    };
     writeln!(
         out,
-        "Remove each key from the staged files (and rotate it if it was ever pushed). \
-         A false positive? Add `keyhound:allow` in a comment on its line."
+        "{remove} A false positive? Add `keyhound:allow` in a comment on its line."
     )
 }
 

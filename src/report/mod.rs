@@ -30,6 +30,20 @@ pub struct ReportOptions {
     pub color: bool,
     /// One line per finding (git hooks), for the human report.
     pub compact: bool,
+    /// Which hook the compact report speaks to: what was scanned decides how to remove a key.
+    pub hook_stage: HookStage,
+}
+
+/// What a git hook scanned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HookStage {
+    /// The staged changes of a commit.
+    #[default]
+    Commit,
+    /// Whole files (`pre-commit run --all-files`).
+    Files,
+    /// The commits of a push.
+    Push,
 }
 
 /// Writes `findings` to `out` in `format`.

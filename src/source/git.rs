@@ -43,7 +43,7 @@ fn git_err(context: impl Into<String>) -> impl FnOnce(git2::Error) -> GitError {
 }
 
 /// Which commits to scan.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Selection {
     /// Everything reachable from every ref (branches, tags, remotes, stash) and HEAD.
     #[default]
@@ -54,6 +54,23 @@ pub enum Selection {
     Range(String),
     /// Commits reachable from one ref.
     Branch(String),
+    /// A first push: commits reachable from `tip` that no ref of the remote `remote` has
+    /// (`git rev-list TIP --not --remotes=REMOTE`). Every commit when the remote has none.
+    Pushed { tip: String, remote: String },
+}
+
+/// Why a revision did not resolve, with the fix when the clone is shallow: a depth-1 CI
+/// checkout has no `origin/main` to compare with, and "unknown revision" alone does not say so.
+fn unknown_revision_message(repo: &Repository, message: &str) -> String {
+    if repo.is_shallow() {
+        format!(
+            "{message}; this clone is shallow, so older commits and other branches are missing: \
+             fetch the whole history (`git fetch --unshallow`, or `fetch-depth: 0` in \
+             actions/checkout, `GIT_DEPTH: 0` in GitLab CI)"
+        )
+    } else {
+        message.to_string()
+    }
 }
 
 /// Opens the repository containing `path`.
@@ -144,7 +161,7 @@ pub fn inventory(repo: &Repository, selection: &Selection) -> Result<Inventory, 
             .map(|c| c.id())
             .map_err(|e| GitError::UnknownRevision {
                 rev: rev.to_string(),
-                message: e.message().to_string(),
+                message: unknown_revision_message(repo, e.message()),
             })
     };
     let head = repo
@@ -206,6 +223,27 @@ pub fn inventory(repo: &Repository, selection: &Selection) -> Result<Inventory, 
             inv.head = Some(tip);
             walk.push(tip).map_err(git_err("walking the branch"))?;
             inv.narrow = true;
+        }
+        Selection::Pushed { tip, remote } => {
+            let tip = resolve(tip)?;
+            inv.head = Some(tip);
+            walk.push(tip)
+                .map_err(git_err("walking the pushed commits"))?;
+            let prefix = format!("refs/remotes/{remote}/");
+            for reference in repo
+                .references()
+                .map_err(git_err("listing references"))?
+                .flatten()
+            {
+                if !reference.name().is_ok_and(|n| n.starts_with(&prefix)) {
+                    continue;
+                }
+                if let Ok(commit) = reference.peel_to_commit() {
+                    walk.hide(commit.id())
+                        .map_err(git_err("hiding the remote's commits"))?;
+                    hidden.push(commit.id());
+                }
+            }
         }
     }
     for oid in walk {

@@ -589,7 +589,10 @@ fn pre_commit_hooks_file_carries_every_required_field() {
                 "{field} missing in {hook:?}"
             );
         }
-        assert_eq!(hook["pass_filenames"].as_bool(), Some(false));
+        // File names tell a commit (staged files) from `--all-files` (every file).
+        assert_eq!(hook["pass_filenames"].as_bool(), Some(true));
+        // The stage names `pre-commit`/`pre-push` are 3.2.0's.
+        assert_eq!(hook["minimum_pre_commit_version"].as_str(), Some("3.2.0"));
         let stages: Vec<&str> = hook["stages"]
             .as_vec()
             .unwrap()

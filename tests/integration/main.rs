@@ -7,6 +7,7 @@ mod config;
 mod detect;
 mod exit_codes;
 mod history;
+mod hooks;
 mod output;
 mod reports;
 mod robustness;

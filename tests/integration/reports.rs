@@ -375,6 +375,7 @@ fn write(format: Format, findings: &[Finding], show_secrets: bool) -> String {
         show_secrets,
         color: false,
         compact: false,
+        hook_stage: Default::default(),
     };
     report::write(format, findings, &opts, &mut out).unwrap();
     String::from_utf8(out).unwrap()
