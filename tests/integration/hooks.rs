@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::support::{pc_live, Run, Tree};
+use crate::support::{pc_live, tool_available, Run, Tree};
 
 /// A repository driven through the `git` command line, as a user's hook sees it.
 struct GitRepo {
@@ -205,13 +205,6 @@ fn a_shallow_clone_says_how_to_fetch_what_is_missing() {
 mod framework {
     use super::*;
 
-    fn pre_commit_available() -> bool {
-        Command::new("pre-commit")
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    }
-
     /// A repository whose `.pre-commit-config.yaml` uses keyhound's hook file, plus the home
     /// the framework caches hook repositories in.
     struct Setup {
@@ -221,10 +214,7 @@ mod framework {
     }
 
     fn setup() -> Option<Setup> {
-        if !git_available() || !pre_commit_available() {
-            eprintln!(
-                "skipped: the pre-commit framework is not installed (pip install pre-commit)"
-            );
+        if !git_available() || !tool_available("pre-commit", "pip install pre-commit") {
             return None;
         }
         let hooks = GitRepo::new();

@@ -4,6 +4,7 @@
 //! are assembled at run time by `support`, so these sources hold no literal key.
 
 mod config;
+mod delivery;
 mod detect;
 mod exit_codes;
 mod history;
