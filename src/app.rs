@@ -24,7 +24,7 @@ use crate::config::{
 use crate::finding::{self, Finding, Hit, Secret, Verdict};
 use crate::matcher::{Match, Matcher, Scratch};
 use crate::report::{self, HookStage, Report, ReportOptions};
-use crate::rules::{check, LoadOptions, Rule, RuleSet};
+use crate::rules::{catalog, check, LoadOptions, Rule, RuleSet};
 use crate::source::git::{self, Selection};
 use crate::source::{fs, is_binary, staged, Blob, SkipReason, Skipped, Visitor};
 use crate::suppress::{self, Baseline, Suppressor};
@@ -1036,6 +1036,8 @@ fn rules_list(load: &LoadOptions, format: ListFormat) -> Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let written = match format {
+        ListFormat::Providers => out.write_all(catalog::provider_table(rules.rules()).as_bytes()),
+        ListFormat::Markdown => out.write_all(catalog::markdown(rules.rules()).as_bytes()),
         ListFormat::Json => {
             let items: Vec<serde_json::Value> = rules
                 .rules()

@@ -349,8 +349,14 @@ pub enum Format {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ListFormat {
+    /// One line per rule: id, provider, severity, live check.
     Human,
+    /// A JSON array of rules.
     Json,
+    /// One line per provider with its rule and live-check counts, then the totals.
+    Providers,
+    /// The Markdown catalogue kept in docs/RULES.md.
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -393,3 +393,39 @@ fn regexes_run_near_keywords_unless_the_rule_says_whole_file() {
     let run = tree.scan_json(&["--no-builtin-rules", "--rules", "rules.toml", "key.pem"]);
     assert_eq!(run.findings().len(), 1, "{}", run.dump());
 }
+
+#[test]
+fn docs_rules_md_is_current() {
+    let run = Tree::new(&[]).run(&["rules", "list", "--format", "markdown"]);
+    run.assert_code(0);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/RULES.md");
+    let on_disk = std::fs::read_to_string(&path).expect("docs/RULES.md exists");
+    assert!(
+        on_disk == run.stdout,
+        "docs/RULES.md is out of date: regenerate it with \
+         `cargo run -q -- rules list --format markdown > docs/RULES.md`"
+    );
+}
+
+#[test]
+fn rules_list_counts_rules_by_provider() {
+    let run = Tree::new(&[]).run(&["rules", "list", "--format", "providers"]);
+    run.assert_code(0);
+    let github = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("GitHub "))
+        .expect("a GitHub row");
+    let counts: Vec<usize> = github
+        .split_whitespace()
+        .skip(1)
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let listed = Tree::new(&[]).run(&["rules", "list", "--format", "json"]);
+    let rules: Vec<serde_json::Value> = serde_json::from_str(&listed.stdout).unwrap();
+    let of_github: Vec<&serde_json::Value> =
+        rules.iter().filter(|r| r["provider"] == "GitHub").collect();
+    let live = of_github.iter().filter(|r| r["live_check"] == true).count();
+    assert_eq!(counts, [of_github.len(), live]);
+    assert!(run.stdout.trim_end().ends_with(" with a live check"));
+}
