@@ -6,6 +6,7 @@
 mod config;
 mod detect;
 mod exit_codes;
+mod hardening;
 mod history;
 mod output;
 mod reports;
