@@ -158,7 +158,7 @@ fn scan_with(config: &ScanConfig, output: Output, started: Instant) -> Result<Ex
     let mut tally = Tally::default();
     if config.stdin {
         let mut visitor = ScanVisitor::new(&matcher);
-        fs::read_stdin(&mut visitor);
+        fs::read_stdin(&mut visitor, config.walk.max_file_size).context("reading stdin")?;
         merge(&mut tally, visitor.tally);
     }
     if !config.roots.is_empty() {
@@ -214,6 +214,19 @@ fn scan_staged(config: &ScanConfig, output: Output, started: Instant) -> Result<
                     path: file.path.clone(),
                     reason,
                 };
+                // Check the size from the object's header before the blob is inflated.
+                if let Some(size) = repo
+                    .as_ref()
+                    .ok()
+                    .and_then(|r| git::header_size(r, file.oid))
+                {
+                    if size > max {
+                        tally
+                            .skipped
+                            .push(skip(SkipReason::TooLarge { size, limit: max }));
+                        return tally;
+                    }
+                }
                 let blob = match repo
                     .as_ref()
                     .map_err(|e| e.message().to_string())
@@ -342,7 +355,7 @@ fn run_history(
     };
     tally.warnings.extend(inventory.warnings.iter().cloned());
     tally.skipped.extend(inventory.skipped.iter().cloned());
-    if inventory.commits.is_empty() {
+    if inventory.commits.is_empty() && inventory.skipped.is_empty() {
         tally.warnings.push(match config.selection {
             Selection::All => "the repository has no commits: nothing to scan".to_string(),
             _ => "the selection holds no commits: nothing to scan".to_string(),

@@ -106,14 +106,28 @@ fn excluded(entry: &ignore::DirEntry, exclude: &PathGlobs, base: &Base) -> bool 
     }
 }
 
-/// Reads all of stdin and hands it to `visitor` as one blob named `<stdin>`.
-pub fn read_stdin<V: Visitor>(visitor: &mut V) {
+/// Reads all of stdin (up to `limit` bytes) and hands it to `visitor` as one blob named
+/// `<stdin>`. Running out of memory is an error for the caller, not a skip: the user piped in
+/// the input to be scanned, and it was not.
+pub fn read_stdin<V: Visitor>(visitor: &mut V, limit: u64) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let path = "<stdin>";
-    match std::io::stdin().lock().read_to_end(&mut buf) {
+    let read = std::io::stdin()
+        .lock()
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut buf);
+    match read {
+        Err(e) if e.kind() == std::io::ErrorKind::OutOfMemory => return Err(e),
         Err(e) => visitor.skipped(Skipped {
             path: path.into(),
             reason: SkipReason::Unreadable(e.to_string()),
+        }),
+        Ok(_) if buf.len() as u64 > limit => visitor.skipped(Skipped {
+            path: path.into(),
+            reason: SkipReason::TooLarge {
+                size: buf.len() as u64,
+                limit,
+            },
         }),
         Ok(_) if is_binary(&buf) => visitor.skipped(Skipped {
             path: path.into(),
@@ -121,6 +135,7 @@ pub fn read_stdin<V: Visitor>(visitor: &mut V) {
         }),
         Ok(_) => visitor.blob(Blob { path, bytes: &buf }),
     }
+    Ok(())
 }
 
 /// One walker thread: its visitor and its read buffer. On drop (the thread's walk is over) the
@@ -149,9 +164,10 @@ impl<V: Visitor> ThreadState<'_, V> {
         };
         let is_file = match entry.file_type() {
             Some(t) if t.is_file() => true,
-            // A symlink named on the command line is followed; one met in the walk only when
-            // --follow is given (the walker then reports it as what it points to).
-            Some(t) if t.is_symlink() && entry.depth() == 0 => entry.path().is_file(),
+            // Whatever is named on the command line and is not a directory is read: a symlink
+            // (followed), a FIFO, `/dev/stdin`, a process substitution. Met in the walk, only
+            // regular files are (symlinks with --follow, reported as what they point to).
+            _ if entry.depth() == 0 => !entry.path().is_dir(),
             _ => false,
         };
         if !is_file {
@@ -193,9 +209,10 @@ fn read_file(path: &Path, limit: u64, buf: &mut Vec<u8>) -> Result<(), SkipReaso
         return Err(SkipReason::TooLarge { size, limit });
     }
     buf.reserve(size as usize + 1);
-    // Read at most limit + 1 bytes: a file that grows while we read it is still bounded.
+    // Read at most limit + 1 bytes: a file that grows while we read it (or a FIFO, whose size
+    // says nothing) is still bounded.
     (&mut file)
-        .take(limit + 1)
+        .take(limit.saturating_add(1))
         .read_to_end(buf)
         .map_err(unreadable)?;
     if buf.len() as u64 > limit {

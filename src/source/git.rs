@@ -150,11 +150,7 @@ impl Inventory {
 /// Lists the commits of `selection`, oldest first, and the blobs they introduce.
 pub fn inventory(repo: &Repository, selection: &Selection) -> Result<Inventory, GitError> {
     let mut inv = Inventory::default();
-    let mut walk = repo
-        .revwalk()
-        .map_err(git_err("starting the revision walk"))?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
-        .map_err(git_err("sorting the revision walk"))?;
+    let mut tips: Vec<Oid> = Vec::new();
     let resolve = |rev: &str| -> Result<Oid, GitError> {
         repo.revparse_single(rev)
             .and_then(|o| o.peel_to_commit())
@@ -179,14 +175,37 @@ pub fn inventory(repo: &Repository, selection: &Selection) -> Result<Inventory, 
                 .flatten()
             {
                 // Tags may point at trees or blobs; only commits start a walk.
-                if let Ok(commit) = reference.peel_to_commit() {
-                    walk.push(commit.id())
-                        .map_err(git_err("walking a reference"))?;
+                match reference.peel_to_commit() {
+                    Ok(commit) => tips.push(commit.id()),
+                    Err(e) if !points_at_non_commit(&reference) => {
+                        let name = String::from_utf8_lossy(reference.name_bytes()).into_owned();
+                        inv.skipped.push(Skipped {
+                            path: format!("<ref {name}>"),
+                            reason: SkipReason::Unreadable(format!(
+                                "its tip commit is missing or corrupt; the commits only it \
+                                 reaches are not scanned: {}",
+                                e.message()
+                            )),
+                        });
+                    }
+                    Err(_) => {}
                 }
             }
-            if let Some(h) = head {
-                walk.push(h).map_err(git_err("walking HEAD"))?;
+            match repo.head() {
+                Ok(h) if head.is_none() => {
+                    // A detached HEAD whose commit cannot be read (a branch's is named above).
+                    if h.target().is_some() && repo.head_detached().unwrap_or(false) {
+                        inv.skipped.push(Skipped {
+                            path: "<HEAD>".into(),
+                            reason: SkipReason::Unreadable(
+                                "HEAD's commit is missing or corrupt".into(),
+                            ),
+                        });
+                    }
+                }
+                _ => {}
             }
+            tips.extend(head);
         }
         Selection::Since { base, tip } => {
             let tip = match tip {
@@ -198,8 +217,7 @@ pub fn inventory(repo: &Repository, selection: &Selection) -> Result<Inventory, 
             };
             let base = resolve(base)?;
             inv.head = Some(tip);
-            walk.push(tip).map_err(git_err("walking the tip"))?;
-            walk.hide(base).map_err(git_err("hiding the base"))?;
+            tips.push(tip);
             hidden.push(base);
             inv.narrow = true;
         }
@@ -213,15 +231,14 @@ pub fn inventory(repo: &Repository, selection: &Selection) -> Result<Inventory, 
             let to = if to.is_empty() { "HEAD" } else { to };
             let (from, to) = (resolve(from)?, resolve(to)?);
             inv.head = Some(to);
-            walk.push(to).map_err(git_err("walking the range"))?;
-            walk.hide(from).map_err(git_err("walking the range"))?;
+            tips.push(to);
             hidden.push(from);
             inv.narrow = true;
         }
         Selection::Branch(branch) => {
             let tip = resolve(branch)?;
             inv.head = Some(tip);
-            walk.push(tip).map_err(git_err("walking the branch"))?;
+            tips.push(tip);
             inv.narrow = true;
         }
         Selection::Pushed { tip, remote } => {
@@ -246,17 +263,11 @@ pub fn inventory(repo: &Repository, selection: &Selection) -> Result<Inventory, 
             }
         }
     }
-    for oid in walk {
-        match oid {
-            Ok(oid) => inv.commits.push(oid),
-            Err(e) => inv.skipped.push(Skipped {
-                path: "<history>".into(),
-                reason: SkipReason::WalkError(format!(
-                    "the revision walk stopped early: {}",
-                    e.message()
-                )),
-            }),
-        }
+    match revwalk(repo, &tips, &hidden) {
+        Ok(commits) => inv.commits = commits,
+        // libgit2's walk gives up on the first commit it cannot parse, yielding nothing: walk
+        // the graph by hand instead, naming each commit that cannot be read.
+        Err(_) => inv.commits = tolerant_walk(repo, &tips, &hidden, &mut inv.skipped),
     }
     if repo.is_shallow() {
         inv.warnings.push(shallow_warning(repo));
@@ -277,13 +288,13 @@ pub fn inventory(repo: &Repository, selection: &Selection) -> Result<Inventory, 
     };
     for oid in boundary {
         if let Ok(tree) = repo.find_commit(oid).and_then(|c| c.tree()) {
-            walker.mark_known(&tree, "");
+            walker.mark_known(tree, "");
         }
     }
     for i in 0..walker.inv.commits.len() {
         let oid = walker.inv.commits[i];
         match repo.find_commit(oid).and_then(|c| c.tree()) {
-            Ok(tree) => walker.walk(&tree, "", i as u32),
+            Ok(tree) => walker.walk(tree, "", i as u32),
             Err(e) => walker.inv.skipped.push(Skipped {
                 path: format!("<commit {}>", short(oid)),
                 reason: SkipReason::Unreadable(format!(
@@ -294,6 +305,88 @@ pub fn inventory(repo: &Repository, selection: &Selection) -> Result<Inventory, 
         }
     }
     Ok(inv)
+}
+
+/// Whether a reference peels to a tree or a blob (a tag may): such a ref starts no walk, and
+/// that is no loss.
+fn points_at_non_commit(reference: &git2::Reference<'_>) -> bool {
+    reference
+        .peel(ObjectType::Any)
+        .is_ok_and(|o| matches!(o.kind(), Some(ObjectType::Tree | ObjectType::Blob)))
+}
+
+/// The commits reachable from `tips` and not from `hidden`, oldest first, by libgit2's walk:
+/// fast, but all or nothing.
+fn revwalk(repo: &Repository, tips: &[Oid], hidden: &[Oid]) -> Result<Vec<Oid>, git2::Error> {
+    let mut walk = repo.revwalk()?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
+    for tip in tips {
+        walk.push(*tip)?;
+    }
+    for base in hidden {
+        walk.hide(*base)?;
+    }
+    walk.collect()
+}
+
+/// The same commits as [`revwalk`], for a repository in which some commit cannot be read:
+/// every commit that can be is returned (parents before children), every one that cannot is
+/// named in `skipped`, and the history behind it is still walked through the other parents.
+fn tolerant_walk(
+    repo: &Repository,
+    tips: &[Oid],
+    hidden: &[Oid],
+    skipped: &mut Vec<Skipped>,
+) -> Vec<Oid> {
+    let mut excluded: HashSet<Oid> = HashSet::new();
+    let mut stack: Vec<Oid> = hidden.to_vec();
+    while let Some(oid) = stack.pop() {
+        if excluded.insert(oid) {
+            if let Ok(commit) = repo.find_commit(oid) {
+                stack.extend(commit.parent_ids());
+            }
+        }
+    }
+    let mut order = Vec::new();
+    let mut done: HashSet<Oid> = HashSet::new();
+    let mut unreadable: HashSet<Oid> = HashSet::new();
+    // Iterative post-order: a commit is emitted once all its parents are.
+    let mut frames: Vec<(Oid, Vec<Oid>)> = Vec::new();
+    for &tip in tips {
+        if excluded.contains(&tip) || done.contains(&tip) {
+            continue;
+        }
+        let mut enter = |oid: Oid, frames: &mut Vec<(Oid, Vec<Oid>)>| match repo.find_commit(oid) {
+            Ok(commit) => frames.push((oid, commit.parent_ids().collect())),
+            Err(e) => {
+                if unreadable.insert(oid) {
+                    skipped.push(Skipped {
+                        path: format!("<commit {}>", short(oid)),
+                        reason: SkipReason::Unreadable(format!(
+                            "missing or corrupt commit {oid}: {}",
+                            e.message()
+                        )),
+                    });
+                }
+            }
+        };
+        done.insert(tip);
+        enter(tip, &mut frames);
+        while let Some((oid, parents)) = frames.last_mut() {
+            match parents.pop() {
+                Some(parent) => {
+                    if !excluded.contains(&parent) && done.insert(parent) {
+                        enter(parent, &mut frames);
+                    }
+                }
+                None => {
+                    order.push(*oid);
+                    frames.pop();
+                }
+            }
+        }
+    }
+    order
 }
 
 /// Parents of the selected commits that are outside the selection.
@@ -339,66 +432,88 @@ struct TreeWalker<'a> {
     inv: &'a mut Inventory,
 }
 
-impl TreeWalker<'_> {
+impl<'a> TreeWalker<'a> {
     /// Marks a boundary tree and everything in it as already seen.
-    fn mark_known(&mut self, tree: &Tree<'_>, prefix: &str) {
-        if !self
-            .seen_trees
-            .insert((tree.id(), path_hash(&[prefix.as_bytes()])))
-        {
-            return;
-        }
-        for entry in tree.iter() {
-            match entry.kind() {
-                Some(ObjectType::Tree) => {
-                    if let Ok(sub) = self.repo.find_tree(entry.id()) {
-                        let path =
-                            format!("{prefix}{}/", String::from_utf8_lossy(entry.name_bytes()));
-                        self.mark_known(&sub, &path);
-                    }
-                }
-                Some(ObjectType::Blob) => {
-                    self.known.insert(entry.id());
-                }
-                _ => {}
-            }
-        }
+    fn mark_known(&mut self, tree: Tree<'a>, prefix: &str) {
+        self.visit(tree, prefix, None);
     }
 
-    fn walk(&mut self, tree: &Tree<'_>, prefix: &str, commit: u32) {
+    /// Records the blobs of a commit's tree that no earlier tree held.
+    fn walk(&mut self, tree: Tree<'a>, prefix: &str, commit: u32) {
+        self.visit(tree, prefix, Some(commit));
+    }
+
+    /// Depth-first, in entry order, with an explicit stack: a tree nested tens of thousands of
+    /// levels deep (which anyone can commit) must not overflow the thread's stack. `commit` is
+    /// `None` for a boundary tree, whose blobs become known rather than recorded.
+    fn visit(&mut self, root: Tree<'a>, prefix: &str, commit: Option<u32>) {
+        let repo = self.repo;
         if !self
             .seen_trees
-            .insert((tree.id(), path_hash(&[prefix.as_bytes()])))
+            .insert((root.id(), path_hash(&[prefix.as_bytes()])))
         {
             return;
         }
-        for entry in tree.iter() {
-            let name = String::from_utf8_lossy(entry.name_bytes());
-            match entry.kind() {
-                Some(ObjectType::Tree) => {
-                    // Most subtrees of a new tree are unchanged: skip them before reading them.
-                    let key = path_hash(&[prefix.as_bytes(), entry.name_bytes(), b"/"]);
-                    if self.seen_trees.contains(&(entry.id(), key)) {
-                        continue;
+        // One path buffer; each frame holds a tree, the length of its path in the buffer and
+        // the index of its next entry (a path per frame would cost the square of the depth).
+        let mut path = prefix.to_string();
+        let mut stack: Vec<(Tree<'a>, usize, usize)> = vec![(root, path.len(), 0)];
+        while let Some((tree, len, next)) = stack.last_mut() {
+            path.truncate(*len);
+            // The entry borrows the frame: decide here, change the stack after.
+            let descend = {
+                let Some(entry) = tree.get(*next) else {
+                    stack.pop();
+                    continue;
+                };
+                *next += 1;
+                match entry.kind() {
+                    Some(ObjectType::Tree) => {
+                        // Most subtrees of a new tree are unchanged: skip them before reading.
+                        let key = path_hash(&[path.as_bytes(), entry.name_bytes(), b"/"]);
+                        if !self.seen_trees.insert((entry.id(), key)) {
+                            continue;
+                        }
+                        match repo.find_tree(entry.id()) {
+                            Ok(sub) => {
+                                path.push_str(&String::from_utf8_lossy(entry.name_bytes()));
+                                path.push('/');
+                                Some(sub)
+                            }
+                            Err(e) => {
+                                if commit.is_some() {
+                                    let name = String::from_utf8_lossy(entry.name_bytes());
+                                    self.inv.skipped.push(Skipped {
+                                        path: format!("{path}{name}"),
+                                        reason: SkipReason::Unreadable(format!(
+                                            "missing or corrupt tree {}: {}",
+                                            entry.id(),
+                                            e.message()
+                                        )),
+                                    });
+                                }
+                                None
+                            }
+                        }
                     }
-                    let path = format!("{prefix}{name}/");
-                    match self.repo.find_tree(entry.id()) {
-                        Ok(sub) => self.walk(&sub, &path, commit),
-                        Err(e) => self.inv.skipped.push(Skipped {
-                            path: path.trim_end_matches('/').to_string(),
-                            reason: SkipReason::Unreadable(format!(
-                                "missing or corrupt tree {}: {}",
-                                entry.id(),
-                                e.message()
-                            )),
-                        }),
+                    // Symbolic links (mode 120000) hold a path, not content.
+                    Some(ObjectType::Blob) if entry.filemode() != 0o120000 => {
+                        match commit {
+                            Some(commit) => {
+                                let name = String::from_utf8_lossy(entry.name_bytes());
+                                self.record(entry.id(), &path, &name, commit);
+                            }
+                            None => {
+                                self.known.insert(entry.id());
+                            }
+                        }
+                        None
                     }
+                    _ => None,
                 }
-                // Symbolic links (mode 120000) hold a path, not content.
-                Some(ObjectType::Blob) if entry.filemode() != 0o120000 => {
-                    self.record(entry.id(), prefix, &name, commit);
-                }
-                _ => {}
+            };
+            if let Some(sub) = descend {
+                stack.push((sub, path.len(), 0));
             }
         }
     }
@@ -702,6 +817,19 @@ where
                         let Some(&index) = which.get(i) else { break };
                         let blob_ref = &inv.blobs[index as usize];
                         let path = &blob_ref.occurrences[0].path;
+                        // The header gives the size without inflating the blob.
+                        if let Some(size) = header_size(&repo, blob_ref.oid) {
+                            if size > max_size {
+                                skipped.push(Skipped {
+                                    path: path.to_string(),
+                                    reason: SkipReason::TooLarge {
+                                        size,
+                                        limit: max_size,
+                                    },
+                                });
+                                continue;
+                            }
+                        }
                         match repo.find_blob(blob_ref.oid) {
                             Err(e) => skipped.push(Skipped {
                                 path: path.to_string(),
@@ -746,6 +874,14 @@ where
     outcome
 }
 
+/// An object's size as its header records it, read without inflating the object (libgit2's
+/// `find_blob` inflates the whole blob, so a size check after it bounds nothing). `None` when
+/// the header cannot be read: the full read then names the problem.
+pub fn header_size(repo: &Repository, oid: Oid) -> Option<u64> {
+    let odb = repo.odb().ok()?;
+    odb.read_header(oid).ok().map(|(size, _)| size as u64)
+}
+
 /// Decides, for blobs that hold a finding, where each key was introduced, and describes the
 /// commits involved. Built once per scan, after scanning.
 pub struct Attribution<'r> {
@@ -762,7 +898,7 @@ impl<'r> Attribution<'r> {
             .and_then(|h| repo.find_commit(h).ok())
             .and_then(|c| c.tree().ok())
         {
-            collect_blobs(repo, &tree, &mut head_blobs);
+            collect_blobs(repo, tree, &mut head_blobs);
         }
         Attribution {
             repo,
@@ -842,18 +978,24 @@ impl<'r> Attribution<'r> {
     }
 }
 
-fn collect_blobs(repo: &Repository, tree: &Tree<'_>, out: &mut HashSet<Oid>) {
-    for entry in tree.iter() {
-        match entry.kind() {
-            Some(ObjectType::Blob) => {
-                out.insert(entry.id());
-            }
-            Some(ObjectType::Tree) => {
-                if let Ok(sub) = repo.find_tree(entry.id()) {
-                    collect_blobs(repo, &sub, out);
+/// Every blob in `tree`, with an explicit stack (see [`TreeWalker::visit`]); a subtree met
+/// twice is read once.
+fn collect_blobs(repo: &Repository, tree: Tree<'_>, out: &mut HashSet<Oid>) {
+    let mut seen: HashSet<Oid> = HashSet::new();
+    let mut stack = vec![tree];
+    while let Some(tree) = stack.pop() {
+        for entry in tree.iter() {
+            match entry.kind() {
+                Some(ObjectType::Blob) => {
+                    out.insert(entry.id());
                 }
+                Some(ObjectType::Tree) if seen.insert(entry.id()) => {
+                    if let Ok(sub) = repo.find_tree(entry.id()) {
+                        stack.push(sub);
+                    }
+                }
+                _ => {}
             }
-            _ => {}
         }
     }
 }

@@ -19,7 +19,8 @@ pub struct StagedFile {
     pub oid: Oid,
     /// 1-based line ranges of the staged version that the commit adds; every line for a new file.
     pub added: Vec<RangeInclusive<usize>>,
-    /// The whole file is new (or HEAD does not exist yet).
+    /// The whole file counts as added: it is new, HEAD does not exist yet, or git cannot diff it
+    /// line by line.
     pub all_new: bool,
 }
 
@@ -78,6 +79,7 @@ pub fn staged_files(repo: &Repository) -> Result<Vec<StagedFile>, GitError> {
             .to_string_lossy()
             .into_owned();
         let mut added = Vec::new();
+        let mut all_new = all_new;
         if !all_new {
             if let Ok(Some(patch)) = git2::Patch::from_diff(&diff, i) {
                 for h in 0..patch.num_hunks() {
@@ -90,6 +92,12 @@ pub fn staged_files(repo: &Repository) -> Result<Vec<StagedFile>, GitError> {
                         added.push(start..=start + hunk.new_lines() as usize - 1);
                     }
                 }
+            }
+            // Content changed but git found no lines (it diffs the file as binary: `-diff` in
+            // .gitattributes, or a NUL byte in the HEAD version): judge the whole staged blob
+            // rather than let a key through unseen.
+            if added.is_empty() && delta.old_file().id() != new.id() {
+                all_new = true;
             }
         }
         files.push(StagedFile {

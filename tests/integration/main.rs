@@ -7,6 +7,7 @@ mod config;
 mod delivery;
 mod detect;
 mod exit_codes;
+mod hardening;
 mod history;
 mod hooks;
 mod output;
