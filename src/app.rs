@@ -879,6 +879,9 @@ fn report_suppressed(
 /// `keyhound baseline [scan args]` / `keyhound baseline history [history args]`.
 fn baseline(args: &BaselineArgs, output: Output) -> Result<ExitCode> {
     let started = Instant::now();
+    if args.from_gitleaks.is_some() || args.from_detect_secrets.is_some() {
+        return baseline_import(args, output);
+    }
     match &args.source {
         Some(BaselineSource::History(h)) => {
             let mut config = HistoryConfig::from_args(h)?;
@@ -888,6 +891,73 @@ fn baseline(args: &BaselineArgs, output: Output) -> Result<ExitCode> {
         Some(BaselineSource::Scan(s)) => baseline_scan(s, output, started),
         None => baseline_scan(&args.scan, output, started),
     }
+}
+
+/// `keyhound baseline --from-gitleaks FILE` / `--from-detect-secrets FILE`: adds what those
+/// files accept to the baseline (keeping its entries), and names what could not be imported.
+fn baseline_import(args: &BaselineArgs, output: Output) -> Result<ExitCode> {
+    use suppress::import;
+    let config = ScanConfig::from_args(&args.scan)?;
+    let target = &config.run.suppress.baseline;
+    let mut lines = std::collections::BTreeMap::new();
+    if target.is_file() {
+        for (text, entry) in Baseline::read(target)?.entries() {
+            lines.insert(text.to_string(), entry.note.clone());
+        }
+    }
+    let before = lines.len();
+    let mut sources = Vec::new();
+    if let Some(path) = &args.from_gitleaks {
+        sources.push((path, import::gitleaks(path)?));
+    }
+    if let Some(path) = &args.from_detect_secrets {
+        sources.push((path, import::detect_secrets(path)?));
+    }
+    let mut rejected = Vec::new();
+    let mut read = Vec::new();
+    for (path, found) in sources {
+        read.push(format!(
+            "{} from {}",
+            found.entries.len(),
+            display_path(path)
+        ));
+        for entry in found.entries {
+            lines.entry(entry.key.text()).or_insert(entry.note);
+        }
+        rejected.extend(found.rejected);
+    }
+    let text = suppress::baseline::render_lines(&lines);
+    std::fs::write(target, text)
+        .with_context(|| format!("cannot write the baseline {}", display_path(target)))?;
+    if !output.quiet && !rejected.is_empty() {
+        if output.verbosity > 0 {
+            for r in &rejected {
+                eprintln!("keyhound: not imported: {}: {}", r.place, r.reason);
+            }
+        }
+        eprintln!(
+            "keyhound: {} {} could not be imported{}",
+            rejected.len(),
+            plural(rejected.len() as u64, "entry", "entries"),
+            if output.verbosity > 0 {
+                ""
+            } else {
+                "; -v names them"
+            }
+        );
+    }
+    println!(
+        "keyhound: imported {} into {}: {} new, {} in all",
+        read.join(" and "),
+        display_path(target),
+        lines.len() - before,
+        lines.len()
+    );
+    Ok(if config.run.strict && !rejected.is_empty() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn baseline_scan(args: &ScanArgs, output: Output, started: Instant) -> Result<ExitCode> {

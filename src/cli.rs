@@ -273,6 +273,16 @@ pub struct BaselineArgs {
     #[command(subcommand)]
     pub source: Option<BaselineSource>,
 
+    /// Instead of scanning, add the entries of a gitleaks `.gitleaksignore` (fingerprint lines)
+    /// to the baseline, as places (path and line).
+    #[arg(long, value_name = "FILE")]
+    pub from_gitleaks: Option<PathBuf>,
+
+    /// Instead of scanning, add the secrets of a detect-secrets `.secrets.baseline` to the
+    /// baseline, by the SHA-1 of each secret.
+    #[arg(long, value_name = "FILE")]
+    pub from_detect_secrets: Option<PathBuf>,
+
     #[command(flatten)]
     pub scan: ScanArgs,
 }

@@ -74,8 +74,14 @@ mod tests {
             "kingfisher:ignore",
         ] {
             let text = format!("key = 'SECRET'  # {marker}\nkey = 'OTHER'\n");
-            assert!(inline_allowed(text.as_bytes(), &at(&text, "SECRET")), "{marker}");
-            assert!(!inline_allowed(text.as_bytes(), &at(&text, "OTHER")), "{marker}");
+            assert!(
+                inline_allowed(text.as_bytes(), &at(&text, "SECRET")),
+                "{marker}"
+            );
+            assert!(
+                !inline_allowed(text.as_bytes(), &at(&text, "OTHER")),
+                "{marker}"
+            );
         }
     }
 
