@@ -18,11 +18,13 @@ use crate::cli::{
 };
 use crate::config::file::display_path;
 use crate::config::{
-    rule_load, show, HistoryConfig, Output, RunConfig, ScanConfig, Settings, VerifyConfig,
+    rule_load, rule_select, show, HistoryConfig, Output, RunConfig, ScanConfig, Settings,
+    VerifyConfig,
 };
 use crate::finding::{self, Finding, Hit, Secret, Verdict};
 use crate::matcher::{Match, Matcher, Scratch};
 use crate::report::{self, Report, ReportOptions};
+use crate::rules::select::RuleSelection;
 use crate::rules::{check, LoadOptions, Rule, RuleSet};
 use crate::source::git::{self, Selection};
 use crate::source::{fs, is_binary, staged, Blob, SkipReason, Skipped, Visitor};
@@ -39,7 +41,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Baseline(args) => baseline(args, output),
         Command::Config(args) => show_config(args),
         Command::Rules(RulesCommand::List { rules, format }) => {
-            rules_list(&rule_load(rules), *format)
+            rules_list(&rule_load(rules), &rule_select(rules), *format)
         }
         Command::Rules(RulesCommand::Check { files, rules }) => {
             let load = if files.is_empty() {
@@ -51,7 +53,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     extra: Vec::new(),
                 }
             };
-            rules_check(&load)
+            rules_check(&load, &rule_select(rules))
         }
         Command::Verify(args) => verify_key(args, output),
     }
@@ -1091,8 +1093,9 @@ fn human_bytes(bytes: u64) -> String {
     }
 }
 
-fn rules_list(load: &LoadOptions, format: ListFormat) -> Result<ExitCode> {
-    let rules = RuleSet::load(load)?;
+fn rules_list(load: &LoadOptions, select: &RuleSelection, format: ListFormat) -> Result<ExitCode> {
+    let mut rules = RuleSet::load(load)?;
+    select.apply(&mut rules, &[], load.builtin)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let written = match format {
@@ -1167,8 +1170,9 @@ fn live_check(rule: &crate::rules::Rule) -> String {
     }
 }
 
-fn rules_check(load: &LoadOptions) -> Result<ExitCode> {
-    let rules = RuleSet::load(load)?;
+fn rules_check(load: &LoadOptions, select: &RuleSelection) -> Result<ExitCode> {
+    let mut rules = RuleSet::load(load)?;
+    select.apply(&mut rules, &[], load.builtin)?;
     let mut failures = check::check_all(&rules);
     failures.extend(verify::replay::replay_all(&rules));
     let examples: usize = rules

@@ -315,6 +315,18 @@ pub struct RuleArgs {
     /// Leave out the rules built into keyhound (use only --rules files).
     #[arg(long)]
     pub no_builtin_rules: bool,
+
+    /// Use only the rules with these ids or id globs (comma-separated or repeated: `aws-*,gitlab-pat`).
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub only_rules: Vec<String>,
+
+    /// Use this rule even if the config file's disable_rules names it (id or glob; repeatable).
+    #[arg(long, value_name = "ID")]
+    pub enable_rule: Vec<String>,
+
+    /// Leave this rule out (id or glob such as `generic-*`; repeatable).
+    #[arg(long, value_name = "ID")]
+    pub disable_rule: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -11,6 +11,7 @@ mod history;
 mod output;
 mod reports;
 mod robustness;
+mod rule_select;
 mod rules_cmd;
 mod support;
 mod suppress;
