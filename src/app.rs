@@ -551,6 +551,9 @@ fn finish(
         return write_baseline(run, output, path, &suppression.findings, &tally, started);
     }
     let mut findings = suppression.findings;
+    if run.redact_visible > 0 && !run.show_secrets {
+        finding::reveal_percent(&mut findings, run.redact_visible);
+    }
     let checked = if run.verify.enabled {
         Some(live_checks(
             &run.verify,

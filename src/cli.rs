@@ -139,6 +139,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub show_secrets: bool,
 
+    /// Keep N % of each secret visible (0-100); bare `--redact` hides all but the key's
+    /// prefix, as by default.
+    #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true,
+          default_missing_value = "0", conflicts_with = "show_secrets",
+          value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub redact: Option<u8>,
+
     #[command(flatten)]
     pub rules: RuleArgs,
 

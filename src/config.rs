@@ -58,6 +58,8 @@ pub struct RunConfig {
     /// Where the report goes; `None` is stdout.
     pub output: Option<PathBuf>,
     pub show_secrets: bool,
+    /// `--redact=N`: the percentage of each secret reports show (0: only its prefix).
+    pub redact_visible: u8,
     pub strict: bool,
     pub exit_code: u8,
     /// Scanning threads; 0 picks the number of CPUs.
@@ -110,6 +112,7 @@ impl RunConfig {
             format: args.format,
             output: args.output.clone(),
             show_secrets: args.show_secrets,
+            redact_visible: args.redact.unwrap_or(0),
             strict: args.strict,
             exit_code: args.exit_code,
             threads: args.threads.unwrap_or(0),
