@@ -19,11 +19,13 @@ use crate::cli::{
 use crate::config::file::display_path;
 use crate::config::hook::HookCall;
 use crate::config::{
-    rule_load, show, HistoryConfig, Output, RunConfig, ScanConfig, Settings, VerifyConfig,
+    rule_load, rule_select, show, HistoryConfig, Output, RunConfig, ScanConfig, Settings,
+    VerifyConfig,
 };
 use crate::finding::{self, Finding, Hit, Secret, Verdict};
 use crate::matcher::{Match, Matcher, Scratch};
 use crate::report::{self, HookStage, Report, ReportOptions};
+use crate::rules::select::RuleSelection;
 use crate::rules::{catalog, check, LoadOptions, Rule, RuleSet};
 use crate::source::git::{self, Selection};
 use crate::source::{fs, is_binary, staged, Blob, SkipReason, Skipped, Visitor};
@@ -40,7 +42,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Baseline(args) => baseline(args, output),
         Command::Config(args) => show_config(args),
         Command::Rules(RulesCommand::List { rules, format }) => {
-            rules_list(&rule_load(rules), *format)
+            rules_list(&rule_load(rules), &rule_select(rules), *format)
         }
         Command::Rules(RulesCommand::Check { files, rules }) => {
             let load = if files.is_empty() {
@@ -52,7 +54,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     extra: Vec::new(),
                 }
             };
-            rules_check(&load)
+            rules_check(&load, &rule_select(rules))
         }
         Command::Verify(args) => verify_key(args, output),
     }
@@ -572,6 +574,9 @@ fn finish(
         return write_baseline(run, output, path, &suppression.findings, &tally, started);
     }
     let mut findings = suppression.findings;
+    if run.redact_visible > 0 && !run.show_secrets {
+        finding::reveal_percent(&mut findings, run.redact_visible);
+    }
     let checked = if run.verify.enabled {
         Some(live_checks(
             &run.verify,
@@ -902,6 +907,9 @@ fn report_suppressed(
 /// `keyhound baseline [scan args]` / `keyhound baseline history [history args]`.
 fn baseline(args: &BaselineArgs, output: Output) -> Result<ExitCode> {
     let started = Instant::now();
+    if args.from_gitleaks.is_some() || args.from_detect_secrets.is_some() {
+        return baseline_import(args, output);
+    }
     match &args.source {
         Some(BaselineSource::History(h)) => {
             let mut config = HistoryConfig::from_args(h)?;
@@ -911,6 +919,73 @@ fn baseline(args: &BaselineArgs, output: Output) -> Result<ExitCode> {
         Some(BaselineSource::Scan(s)) => baseline_scan(s, output, started),
         None => baseline_scan(&args.scan, output, started),
     }
+}
+
+/// `keyhound baseline --from-gitleaks FILE` / `--from-detect-secrets FILE`: adds what those
+/// files accept to the baseline (keeping its entries), and names what could not be imported.
+fn baseline_import(args: &BaselineArgs, output: Output) -> Result<ExitCode> {
+    use suppress::import;
+    let config = ScanConfig::from_args(&args.scan)?;
+    let target = &config.run.suppress.baseline;
+    let mut lines = std::collections::BTreeMap::new();
+    if target.is_file() {
+        for (text, entry) in Baseline::read(target)?.entries() {
+            lines.insert(text.to_string(), entry.note.clone());
+        }
+    }
+    let before = lines.len();
+    let mut sources = Vec::new();
+    if let Some(path) = &args.from_gitleaks {
+        sources.push((path, import::gitleaks(path)?));
+    }
+    if let Some(path) = &args.from_detect_secrets {
+        sources.push((path, import::detect_secrets(path)?));
+    }
+    let mut rejected = Vec::new();
+    let mut read = Vec::new();
+    for (path, found) in sources {
+        read.push(format!(
+            "{} from {}",
+            found.entries.len(),
+            display_path(path)
+        ));
+        for entry in found.entries {
+            lines.entry(entry.key.text()).or_insert(entry.note);
+        }
+        rejected.extend(found.rejected);
+    }
+    let text = suppress::baseline::render_lines(&lines);
+    std::fs::write(target, text)
+        .with_context(|| format!("cannot write the baseline {}", display_path(target)))?;
+    if !output.quiet && !rejected.is_empty() {
+        if output.verbosity > 0 {
+            for r in &rejected {
+                eprintln!("keyhound: not imported: {}: {}", r.place, r.reason);
+            }
+        }
+        eprintln!(
+            "keyhound: {} {} could not be imported{}",
+            rejected.len(),
+            plural(rejected.len() as u64, "entry", "entries"),
+            if output.verbosity > 0 {
+                ""
+            } else {
+                "; -v names them"
+            }
+        );
+    }
+    println!(
+        "keyhound: imported {} into {}: {} new, {} in all",
+        read.join(" and "),
+        display_path(target),
+        lines.len() - before,
+        lines.len()
+    );
+    Ok(if config.run.strict && !rejected.is_empty() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn baseline_scan(args: &ScanArgs, output: Output, started: Instant) -> Result<ExitCode> {
@@ -1044,8 +1119,9 @@ fn human_bytes(bytes: u64) -> String {
     }
 }
 
-fn rules_list(load: &LoadOptions, format: ListFormat) -> Result<ExitCode> {
-    let rules = RuleSet::load(load)?;
+fn rules_list(load: &LoadOptions, select: &RuleSelection, format: ListFormat) -> Result<ExitCode> {
+    let mut rules = RuleSet::load(load)?;
+    select.apply(&mut rules, &[], load.builtin)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let written = match format {
@@ -1122,8 +1198,9 @@ fn live_check(rule: &crate::rules::Rule) -> String {
     }
 }
 
-fn rules_check(load: &LoadOptions) -> Result<ExitCode> {
-    let rules = RuleSet::load(load)?;
+fn rules_check(load: &LoadOptions, select: &RuleSelection) -> Result<ExitCode> {
+    let mut rules = RuleSet::load(load)?;
+    select.apply(&mut rules, &[], load.builtin)?;
     let mut failures = check::check_all(&rules);
     failures.extend(verify::replay::replay_all(&rules));
     let examples: usize = rules

@@ -141,6 +141,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub show_secrets: bool,
 
+    /// Keep N % of each secret visible (0-100); bare `--redact` hides all but the key's
+    /// prefix, as by default.
+    #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true,
+          default_missing_value = "0", conflicts_with = "show_secrets",
+          value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub redact: Option<u8>,
+
     #[command(flatten)]
     pub rules: RuleArgs,
 
@@ -275,6 +282,16 @@ pub struct BaselineArgs {
     #[command(subcommand)]
     pub source: Option<BaselineSource>,
 
+    /// Instead of scanning, add the entries of a gitleaks `.gitleaksignore` (fingerprint lines)
+    /// to the baseline, as places (path and line).
+    #[arg(long, value_name = "FILE")]
+    pub from_gitleaks: Option<PathBuf>,
+
+    /// Instead of scanning, add the secrets of a detect-secrets `.secrets.baseline` to the
+    /// baseline, by the SHA-1 of each secret.
+    #[arg(long, value_name = "FILE")]
+    pub from_detect_secrets: Option<PathBuf>,
+
     #[command(flatten)]
     pub scan: ScanArgs,
 }
@@ -307,6 +324,18 @@ pub struct RuleArgs {
     /// Leave out the rules built into keyhound (use only --rules files).
     #[arg(long)]
     pub no_builtin_rules: bool,
+
+    /// Use only the rules with these ids or id globs (comma-separated or repeated: `aws-*,gitlab-pat`).
+    #[arg(long, value_name = "ID,...", value_delimiter = ',')]
+    pub only_rules: Vec<String>,
+
+    /// Use this rule even if the config file's disable_rules names it (id or glob; repeatable).
+    #[arg(long, value_name = "ID")]
+    pub enable_rule: Vec<String>,
+
+    /// Leave this rule out (id or glob such as `generic-*`; repeatable).
+    #[arg(long, value_name = "ID")]
+    pub disable_rule: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

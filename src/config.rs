@@ -13,6 +13,7 @@ use crate::cli::{
     ColorChoice, FailOn, Format, HistoryArgs, LiveArgs, RuleArgs, RunArgs, ScanArgs, VerifyArgs,
 };
 use crate::rules::live::Origin as Endpoint;
+use crate::rules::select::RuleSelection;
 use crate::rules::{LoadOptions, RuleSet};
 use crate::source::fs::WalkOptions;
 use crate::source::git::Selection;
@@ -58,6 +59,8 @@ pub struct RunConfig {
     /// Where the report goes; `None` is stdout.
     pub output: Option<PathBuf>,
     pub show_secrets: bool,
+    /// `--redact=N`: the percentage of each secret reports show (0: only its prefix).
+    pub redact_visible: u8,
     pub strict: bool,
     pub exit_code: u8,
     /// Scanning threads; 0 picks the number of CPUs.
@@ -70,6 +73,8 @@ pub struct RunConfig {
     pub base: Base,
     /// Rule ids the config file disables, with where it says so.
     pub disable_rules: Vec<Sourced<String>>,
+    /// The rules the flags select.
+    pub select: RuleSelection,
     /// Allowlists and the baseline.
     pub suppress: SuppressConfig,
     /// The config's `[verify]` table, for the live-check stage.
@@ -108,6 +113,7 @@ impl RunConfig {
             format: args.format,
             output: args.output.clone(),
             show_secrets: args.show_secrets,
+            redact_visible: args.redact.unwrap_or(0),
             strict: args.strict,
             exit_code: args.exit_code,
             threads: args.threads.unwrap_or(0),
@@ -115,6 +121,7 @@ impl RunConfig {
             exclude: settings.exclude_paths.value.clone(),
             base: Base::Relative,
             disable_rules: settings.disable_rules.clone(),
+            select: rule_select(&args.rules),
             suppress: SuppressConfig {
                 allowlists: settings.allowlists.clone(),
                 baseline: flags
@@ -171,7 +178,7 @@ impl RunConfig {
             }
         }
         let ids: Vec<String> = self.disable_rules.iter().map(|d| d.value.clone()).collect();
-        rules.disable(&ids);
+        self.select.apply(rules, &ids, self.rules.builtin)?;
         Ok(())
     }
 }
@@ -375,6 +382,15 @@ impl HistoryConfig {
             max_file_size: args.max_file_size.unwrap_or(settings.max_file_size.value),
             run,
         })
+    }
+}
+
+/// Which of the loaded rules to use (`--only-rules`, `--enable-rule`, `--disable-rule`).
+pub fn rule_select(args: &RuleArgs) -> RuleSelection {
+    RuleSelection {
+        only: args.only_rules.clone(),
+        enable: args.enable_rule.clone(),
+        disable: args.disable_rule.clone(),
     }
 }
 

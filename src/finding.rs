@@ -60,6 +60,46 @@ pub fn redact(secret: &str, keywords: &[String]) -> String {
     format!("{}*****", &secret[..prefix])
 }
 
+/// The redaction `--redact=N` asks for: the first `percent` % of the secret's characters (never
+/// fewer than the `prefix` bytes plain redaction keeps), then `*****`; all of it at 100.
+pub fn redact_percent(secret: &str, prefix: usize, percent: u8) -> String {
+    let chars = secret.chars().count();
+    let shown = chars * usize::from(percent.min(100)) / 100;
+    if shown >= chars {
+        return secret.to_string();
+    }
+    let cut = secret
+        .char_indices()
+        .nth(shown)
+        .map_or(secret.len(), |(i, _)| i)
+        .max(prefix.min(secret.len()));
+    match secret.get(..cut) {
+        Some(visible) => format!("{visible}*****"),
+        None => format!("{}*****", &secret[..prefix.min(secret.len())]),
+    }
+}
+
+/// Applies `--redact=N` to findings redacted the default way: their `redacted` form and every
+/// secret in their snippets (whose keyword prefix is kept as before).
+pub fn reveal_percent(findings: &mut [Finding], percent: u8) {
+    fn prefix_of(redacted: &str) -> usize {
+        redacted.strip_suffix("*****").map_or(0, str::len)
+    }
+    for f in findings {
+        f.redacted = redact_percent(f.secret.expose(), prefix_of(&f.redacted), percent);
+        for loc in &mut f.locations {
+            for part in &mut loc.snippet.parts {
+                if let Part::Secret {
+                    value, redacted, ..
+                } = part
+                {
+                    *redacted = redact_percent(value.expose(), prefix_of(redacted), percent);
+                }
+            }
+        }
+    }
+}
+
 /// A hash of the rule id and the secret: stable across edits and moves, safe to store.
 pub fn fingerprint(rule_id: &str, secret: &str) -> String {
     let mut hasher = Sha256::new();
@@ -429,6 +469,16 @@ mod tests {
         let s = Secret::new(concat!("pc_", "live_q8Zr3LxV1mTw6KpN"));
         assert_eq!(format!("{s}"), "*****");
         assert!(!format!("{s:?}").contains("q8Zr"));
+    }
+
+    #[test]
+    fn redaction_by_percent() {
+        let secret = "pc_live_q8Zr3LxV1mTw6KpN"; // 24 characters
+        assert_eq!(redact_percent(secret, 8, 0), "pc_live_*****");
+        assert_eq!(redact_percent(secret, 8, 50), "pc_live_q8Zr*****");
+        assert_eq!(redact_percent(secret, 0, 25), "pc_liv*****");
+        assert_eq!(redact_percent(secret, 8, 100), secret);
+        assert_eq!(redact_percent("ééééé", 0, 40), "éé*****");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod builtin;
 pub mod catalog;
 pub mod check;
 pub mod live;
+pub mod select;
 pub mod spec;
 
 use std::collections::{HashMap, HashSet};
@@ -80,6 +81,9 @@ pub enum RuleError {
         rule: String,
         first: String,
     },
+    /// `--only-rules`, `--enable-rule` or `--disable-rule` named no rule, or is not a glob.
+    #[error("{message}")]
+    Select { message: String },
 }
 
 /// Words that must occur near a match, compiled for a case-insensitive search.

@@ -244,8 +244,8 @@ pub fn inventory(repo: &Repository, selection: &Selection) -> Result<Inventory, 
         Selection::Pushed { tip, remote } => {
             let tip = resolve(tip)?;
             inv.head = Some(tip);
-            walk.push(tip)
-                .map_err(git_err("walking the pushed commits"))?;
+            tips.push(tip);
+            inv.narrow = true;
             let prefix = format!("refs/remotes/{remote}/");
             for reference in repo
                 .references()
@@ -256,8 +256,6 @@ pub fn inventory(repo: &Repository, selection: &Selection) -> Result<Inventory, 
                     continue;
                 }
                 if let Ok(commit) = reference.peel_to_commit() {
-                    walk.hide(commit.id())
-                        .map_err(git_err("hiding the remote's commits"))?;
                     hidden.push(commit.id());
                 }
             }

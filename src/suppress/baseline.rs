@@ -5,12 +5,24 @@
 //! its file is edited or the key moves to another file, a new key on the same line is still
 //! reported, and two branches that regenerate it merge without conflicts (one sorted line per
 //! key). Comments name the rule and the first place, for the reader only.
+//!
+//! Two more kinds of entry carry what other scanners' baselines know (see [`super::import`]):
+//! `sha1:<40 hex>`, a detect-secrets `hashed_secret` (the SHA-1 of a secret, compared with each
+//! finding's secret at scan time), and `at:[COMMIT:]PATH:LINE`, a gitleaks fingerprint's place
+//! (it suppresses a key at that line of that path, in that commit if one is given). A place is
+//! weaker than a fingerprint (an edit moves it; a new key on that line is hidden), which is why
+//! keyhound itself never writes one except when importing.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::finding::Finding;
+use std::collections::HashSet;
+
+use sha1::{Digest as _, Sha1};
+
+use crate::finding::{Finding, Location};
+use crate::source::globs::Base;
 
 /// The first line of every baseline keyhound writes.
 pub const HEADER: &str = "# keyhound baseline: accepted findings, one fingerprint per line. \
@@ -18,6 +30,95 @@ pub const HEADER: &str = "# keyhound baseline: accepted findings, one fingerprin
 
 /// Hex digits in a fingerprint.
 const FINGERPRINT_LEN: usize = 32;
+
+/// Hex digits in a SHA-1 (detect-secrets' `hashed_secret`).
+const SHA1_LEN: usize = 40;
+
+/// What an entry matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Key {
+    /// keyhound's fingerprint of the rule and the secret.
+    Fingerprint(String),
+    /// The lower-case hex SHA-1 of the secret, whatever the rule.
+    Sha1(String),
+    /// A place: a path relative to the base directory, a 1-based line, and optionally the
+    /// commit (full or abbreviated hex id) that must have introduced the key there.
+    Place {
+        commit: Option<String>,
+        path: String,
+        line: usize,
+    },
+}
+
+impl Key {
+    /// Parses one entry's text (`5b92...`, `sha1:...`, `at:...`).
+    pub fn parse(value: &str) -> Result<Key, String> {
+        if let Some(hash) = value.strip_prefix("sha1:") {
+            return if is_hex(hash, SHA1_LEN) {
+                Ok(Key::Sha1(hash.to_ascii_lowercase()))
+            } else {
+                Err(format!(
+                    "`sha1:{}` is not a SHA-1 (40 hex digits)",
+                    clip(hash)
+                ))
+            };
+        }
+        if let Some(place) = value.strip_prefix("at:") {
+            return parse_place(place).ok_or_else(|| {
+                format!(
+                    "`at:{}` is not a place (`at:PATH:LINE` or `at:COMMIT:PATH:LINE`)",
+                    clip(place)
+                )
+            });
+        }
+        if is_hex(value, FINGERPRINT_LEN) {
+            Ok(Key::Fingerprint(value.to_ascii_lowercase()))
+        } else {
+            Err(format!(
+                "`{}` is not a fingerprint (32 hex digits, as `keyhound baseline` writes)",
+                clip(value)
+            ))
+        }
+    }
+
+    /// The entry as written in the file.
+    pub fn text(&self) -> String {
+        match self {
+            Key::Fingerprint(fp) => fp.clone(),
+            Key::Sha1(hash) => format!("sha1:{hash}"),
+            Key::Place { commit, path, line } => match commit {
+                Some(c) => format!("at:{c}:{path}:{line}"),
+                None => format!("at:{path}:{line}"),
+            },
+        }
+    }
+}
+
+/// `[COMMIT:]PATH:LINE`: the line is the last field; a leading field of 7 to 64 hex digits
+/// followed by a path is the commit (as gitleaks writes it).
+fn parse_place(text: &str) -> Option<Key> {
+    let (rest, line) = text.rsplit_once(':')?;
+    let line: usize = line.parse().ok().filter(|n| *n > 0)?;
+    let (commit, path) = match rest.split_once(':') {
+        Some((c, p)) if (7..=64).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            (Some(c.to_ascii_lowercase()), p)
+        }
+        _ => (None, rest),
+    };
+    let path = path.strip_prefix("./").unwrap_or(path);
+    if path.is_empty() {
+        return None;
+    }
+    Some(Key::Place {
+        commit,
+        path: path.to_string(),
+        line,
+    })
+}
+
+fn is_hex(text: &str, len: usize) -> bool {
+    text.len() == len && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
 
 /// Why a baseline could not be read or written. Each names the file; a bad line names its line.
 #[derive(Debug, thiserror::Error)]
@@ -42,9 +143,10 @@ pub enum BaselineError {
     },
 }
 
-/// One accepted fingerprint.
+/// One accepted entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
+    pub key: Key,
     /// Its line in the file.
     pub line: usize,
     /// The comment after it, if any (`political-comms-api-key at app/settings.py`).
@@ -80,28 +182,17 @@ impl Baseline {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let (value, note) = match line.split_once('#') {
-                Some((value, note)) => (value.trim(), note.trim()),
-                None => (line, ""),
-            };
-            let valid =
-                value.len() == FINGERPRINT_LEN && value.bytes().all(|b| b.is_ascii_hexdigit());
-            if !valid {
-                return Err(BaselineError::Malformed {
-                    file: file.to_string(),
-                    line: index + 1,
-                    message: format!(
-                        "`{}` is not a fingerprint (32 hex digits, as `keyhound baseline` writes)",
-                        clip(value)
-                    ),
-                });
-            }
-            entries
-                .entry(value.to_ascii_lowercase())
-                .or_insert_with(|| Entry {
-                    line: index + 1,
-                    note: note.to_string(),
-                });
+            let (value, note) = split_comment(line);
+            let key = Key::parse(value).map_err(|message| BaselineError::Malformed {
+                file: file.to_string(),
+                line: index + 1,
+                message,
+            })?;
+            entries.entry(key.text()).or_insert_with(|| Entry {
+                key,
+                line: index + 1,
+                note: note.to_string(),
+            });
         }
         Ok(Baseline {
             file: file.to_string(),
@@ -114,7 +205,26 @@ impl Baseline {
         self.entries.contains_key(fingerprint)
     }
 
-    /// Every entry, by fingerprint.
+    /// Whether any entry is a SHA-1 of a secret (only then is a finding's SHA-1 worth computing).
+    pub fn has_sha1(&self) -> bool {
+        self.entries.keys().any(|k| k.starts_with("sha1:"))
+    }
+
+    /// The `sha1:` entry for this SHA-1 (lower-case hex), by its text.
+    pub fn sha1_entry(&self, sha1: &str) -> Option<String> {
+        let text = format!("sha1:{sha1}");
+        self.entries.contains_key(&text).then_some(text)
+    }
+
+    /// Every place entry, with its text.
+    pub fn places(&self) -> impl Iterator<Item = (&str, &Key)> {
+        self.entries
+            .iter()
+            .filter(|(_, e)| matches!(e.key, Key::Place { .. }))
+            .map(|(k, e)| (k.as_str(), &e.key))
+    }
+
+    /// Every entry, by its text (a fingerprint, `sha1:...` or `at:...`).
     pub fn entries(&self) -> impl Iterator<Item = (&str, &Entry)> {
         self.entries.iter().map(|(k, v)| (k.as_str(), v))
     }
@@ -125,6 +235,75 @@ impl Baseline {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+}
+
+/// The entry that accepts `f` wherever it is (its fingerprint, or the SHA-1 of its secret), by
+/// its text.
+pub fn whole_match(baseline: &Baseline, f: &Finding) -> Option<String> {
+    if baseline.contains(&f.fingerprint) {
+        return Some(f.fingerprint.clone());
+    }
+    if baseline.has_sha1() {
+        let digest = Sha1::digest(f.secret.expose().as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        return baseline.sha1_entry(&hex);
+    }
+    None
+}
+
+/// Splits `locations` into those a place entry accepts and the rest; the texts of the entries
+/// that accepted one go into `matched`. A place with a commit accepts only a location that
+/// commit introduced (history scans); one without accepts the line in any commit or file.
+pub fn split_places(
+    baseline: &Baseline,
+    base: &Base,
+    matched: &mut HashSet<String>,
+    locations: &[Location],
+) -> (Vec<Location>, Vec<Location>) {
+    let places: Vec<(&str, &Key)> = baseline.places().collect();
+    let (mut accepted, mut kept) = (Vec::new(), Vec::new());
+    if places.is_empty() {
+        return (accepted, locations.to_vec());
+    }
+    for l in locations {
+        let rel = base.relative(&l.path);
+        let hit = places.iter().find(|(_, key)| match key {
+            Key::Place { commit, path, line } => {
+                *line == l.line
+                    && rel.as_deref() == Some(path.as_str())
+                    && match (commit, &l.commit) {
+                        (None, _) => true,
+                        (Some(c), Some(lc)) => lc.id.to_ascii_lowercase().starts_with(c.as_str()),
+                        (Some(_), None) => false,
+                    }
+            }
+            _ => false,
+        });
+        match hit {
+            Some((text, _)) => {
+                matched.insert(text.to_string());
+                accepted.push(l.clone());
+            }
+            None => kept.push(l.clone()),
+        }
+    }
+    (accepted, kept)
+}
+
+/// An entry and its comment. A place may hold a `#` (it is a path), so its comment starts at a
+/// `#` after white space; other entries hold none.
+fn split_comment(line: &str) -> (&str, &str) {
+    let at = if line.starts_with("at:") {
+        line.char_indices()
+            .find(|&(i, c)| c == '#' && line[..i].ends_with(char::is_whitespace))
+            .map(|(i, _)| i)
+    } else {
+        line.find('#')
+    };
+    match at {
+        Some(i) => (line[..i].trim(), line[i + 1..].trim()),
+        None => (line, ""),
     }
 }
 
@@ -140,23 +319,35 @@ fn clip(value: &str) -> String {
 /// The baseline text for `findings`: the header, then one line per fingerprint, sorted, each
 /// with a comment naming the rule and the first place.
 pub fn render(findings: &[Finding]) -> String {
-    let mut lines: BTreeMap<&str, String> = BTreeMap::new();
+    let mut lines: BTreeMap<String, String> = BTreeMap::new();
     for f in findings {
-        let place: String = f
-            .primary()
-            .path
-            .chars()
-            .map(|c| if c.is_control() { '?' } else { c })
-            .collect();
+        let place = printable(&f.primary().path);
         lines
-            .entry(&f.fingerprint)
+            .entry(f.fingerprint.clone())
             .or_insert_with(|| format!("{} at {place}", f.rule_id));
     }
+    render_lines(&lines)
+}
+
+/// The baseline text for entries given as text and comment: the header, then one sorted line
+/// per entry.
+pub fn render_lines(lines: &BTreeMap<String, String>) -> String {
     let mut out = format!("{HEADER}\n");
-    for (fingerprint, note) in lines {
-        let _ = writeln!(out, "{fingerprint}  # {note}");
+    for (entry, note) in lines {
+        if note.is_empty() {
+            let _ = writeln!(out, "{entry}");
+        } else {
+            let _ = writeln!(out, "{entry}  # {}", printable(note));
+        }
     }
     out
+}
+
+/// A path or note on one line: control characters (a newline in a file name) become `?`.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 /// Writes the baseline for `findings` to `path`; returns how many entries it holds.
@@ -192,6 +383,53 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "b:2: `0123` is not a fingerprint (32 hex digits, as `keyhound baseline` writes)"
+        );
+    }
+
+    #[test]
+    fn sha1_and_place_entries() {
+        let text = "sha1:DA39A3EE5E6B4B0D3255BFEF95601890AFD80709  # detect-secrets\n\
+                    at:src/a#b.py:12  # gitleaks: generic-api-key\n\
+                    at:0123456789abcdef0123456789abcdef01234567:dir:x/c.go:3\n";
+        let b = Baseline::parse("b", text).unwrap();
+        assert_eq!(b.len(), 3);
+        assert!(b.has_sha1());
+        assert!(b
+            .sha1_entry("da39a3ee5e6b4b0d3255bfef95601890afd80709")
+            .is_some());
+        let places: Vec<&Key> = b.places().map(|(_, k)| k).collect();
+        assert!(places.contains(&&Key::Place {
+            commit: None,
+            path: "src/a#b.py".into(),
+            line: 12
+        }));
+        assert!(places.contains(&&Key::Place {
+            commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+            path: "dir:x/c.go".into(),
+            line: 3
+        }));
+        for bad in ["sha1:abc", "at:file.py", "at:file.py:x", "at::4"] {
+            assert!(Baseline::parse("b", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rendered_entries_read_back() {
+        let mut lines = BTreeMap::new();
+        for text in [
+            "at:a b/c#d.py:7",
+            "sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709",
+        ] {
+            lines.insert(text.to_string(), "note".to_string());
+        }
+        let b = Baseline::parse("b", &render_lines(&lines)).unwrap();
+        let read: Vec<&str> = b.entries().map(|(k, _)| k).collect();
+        assert_eq!(
+            read,
+            [
+                "at:a b/c#d.py:7",
+                "sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709"
+            ]
         );
     }
 

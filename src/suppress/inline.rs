@@ -1,8 +1,10 @@
 //! Inline markers: a line that says `keyhound:allow` is not reported.
 //!
 //! The marker is a plain substring, so it works in any comment syntax (`#`, `//`, `--`,
-//! `<!-- -->`, `/* */`) and even outside a comment. `pragma: allowlist secret` is detect-secrets'
-//! marker: honouring it lets a team switch scanners without touching its code. The marker must
+//! `<!-- -->`, `/* */`) and even outside a comment. The markers of the scanners teams migrate
+//! from (detect-secrets' `pragma: allowlist secret`, `gitleaks:allow`, `trufflehog:ignore`,
+//! `kingfisher:allow` / `kingfisher:ignore`) are honoured too, so a team can switch scanners
+//! without touching its code. The marker must
 //! be on the line where the secret starts (the first line of a multi-line secret), so it can
 //! never hide a key on another line; and because it is read from the scanned bytes themselves,
 //! it moves with its line through every edit.
@@ -12,7 +14,14 @@ use memchr::{memchr, memmem, memrchr};
 use crate::matcher::Match;
 
 /// The markers, case-sensitive as written.
-pub const MARKERS: [&str; 2] = ["keyhound:allow", "pragma: allowlist secret"];
+pub const MARKERS: [&str; 6] = [
+    "keyhound:allow",
+    "pragma: allowlist secret",
+    "gitleaks:allow",
+    "trufflehog:ignore",
+    "kingfisher:allow",
+    "kingfisher:ignore",
+];
 
 /// Whether the line on which `m` starts carries an inline marker.
 pub fn inline_allowed(blob: &[u8], m: &Match) -> bool {
@@ -54,6 +63,26 @@ mod tests {
         assert!(inline_allowed(text.as_bytes(), &at(text, "SECRET")));
         let text = "key = 'SECRET'  # Pragma: Allowlist Secret";
         assert!(!inline_allowed(text.as_bytes(), &at(text, "SECRET")));
+    }
+
+    #[test]
+    fn markers_of_other_scanners() {
+        for marker in [
+            "gitleaks:allow",
+            "trufflehog:ignore",
+            "kingfisher:allow",
+            "kingfisher:ignore",
+        ] {
+            let text = format!("key = 'SECRET'  # {marker}\nkey = 'OTHER'\n");
+            assert!(
+                inline_allowed(text.as_bytes(), &at(&text, "SECRET")),
+                "{marker}"
+            );
+            assert!(
+                !inline_allowed(text.as_bytes(), &at(&text, "OTHER")),
+                "{marker}"
+            );
+        }
     }
 
     #[test]

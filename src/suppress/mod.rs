@@ -6,12 +6,14 @@
 //! - [`inline`]: a `keyhound:allow` marker on the secret's line (decided while scanning, where
 //!   the bytes are);
 //! - [`allowlist`]: the config file's allowlists, by path, by regex on the secret, or by stopword;
-//! - [`baseline`]: the fingerprints of accepted findings, in `.keyhoundignore`.
+//! - [`baseline`]: the fingerprints of accepted findings, in `.keyhoundignore` (and what
+//!   [`import`] brings from gitleaks' and detect-secrets' baselines).
 //!
 //! Every suppression is counted and can be listed; nothing disappears silently.
 
 pub mod allowlist;
 pub mod baseline;
+pub mod import;
 pub mod inline;
 
 use std::collections::HashSet;
@@ -145,12 +147,23 @@ impl Suppressor<'_> {
                 }
             }
             if let Some(baseline) = self.baseline {
-                if baseline.contains(&f.fingerprint) {
-                    matched.insert(f.fingerprint.clone());
+                if let Some(entry) = baseline::whole_match(baseline, &f) {
+                    matched.insert(entry);
                     let locations = std::mem::take(&mut f.locations);
                     out.suppressed
                         .push(suppressed(Reason::Baseline, &f, locations));
                     continue;
+                }
+                let (accepted, kept) =
+                    baseline::split_places(baseline, self.base, &mut matched, &f.locations);
+                if !accepted.is_empty() {
+                    f.locations = kept;
+                    trimmed = true;
+                    out.suppressed
+                        .push(suppressed(Reason::Baseline, &f, accepted));
+                    if f.locations.is_empty() {
+                        continue;
+                    }
                 }
             }
             out.findings.push(f);

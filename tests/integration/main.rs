@@ -3,6 +3,7 @@
 //! One test binary with modules (faster to link than one binary per file). Token-shaped strings
 //! are assembled at run time by `support`, so these sources hold no literal key.
 
+mod baseline_import;
 mod config;
 mod delivery;
 mod detect;
@@ -13,6 +14,7 @@ mod hooks;
 mod output;
 mod reports;
 mod robustness;
+mod rule_select;
 mod rules_cmd;
 mod support;
 mod suppress;

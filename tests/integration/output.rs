@@ -347,3 +347,39 @@ fn summary_on_stderr_counts_files_and_findings() {
         run.dump()
     );
 }
+
+// ---- --redact=N ------------------------------------------------------------------------------
+
+#[test]
+fn redact_percent_keeps_that_share_of_the_secret_visible() {
+    let key = pc_live(611); // 28 characters: half is the prefix and 6 more
+    let tree = Tree::new(&[("app.py", &format!("API_KEY = \"{key}\"\n"))]);
+    let half = format!("{}*****", &key[..14]);
+
+    let run = tree.scan_json(&["--redact=50"]);
+    let f = &run.findings()[0];
+    assert_eq!(f["secret"], half.as_str(), "{}", run.dump());
+    assert_eq!(f["snippet"], format!("API_KEY = \"{half}\"").as_str());
+    run.assert_nowhere(&key);
+    let run = tree.run(&["scan", "--redact=50"]);
+    assert!(run.stdout.contains(&half), "{}", run.dump());
+    run.assert_nowhere(&key);
+
+    // Bare --redact, and --redact=0, are today's default: only the prefix.
+    for flag in ["--redact", "--redact=0"] {
+        let run = tree.scan_json(&[flag]);
+        assert_eq!(
+            run.findings()[0]["secret"],
+            "pc_live_*****",
+            "{}",
+            run.dump()
+        );
+    }
+    assert_eq!(
+        tree.scan_json(&["--redact=100"]).findings()[0]["secret"],
+        key.as_str()
+    );
+    tree.run(&["scan", "--redact=101"]).assert_code(2);
+    tree.run(&["scan", "--redact=50", "--show-secrets"])
+        .assert_code(2);
+}

@@ -85,6 +85,18 @@ fn detect_secrets_pragma_is_honoured() {
 }
 
 #[test]
+fn markers_of_gitleaks_trufflehog_and_kingfisher_are_honoured() {
+    for (path, line) in [
+        ("config.go", "apiKey := \"{KEY}\" // gitleaks:allow"),
+        ("settings.py", "TEST_KEY = \"{KEY}\"  # trufflehog:ignore"),
+        ("app.js", "const k = '{KEY}'; // kingfisher:allow"),
+        ("values.yaml", "key: {KEY} # kingfisher:ignore"),
+    ] {
+        expect_inline_allowed(path, line, "API_KEY = \"{KEY}\"");
+    }
+}
+
+#[test]
 fn a_marker_hides_nothing_on_other_lines() {
     let key = pc_live(503);
     let text = format!("# keyhound:allow\nAPI_KEY = \"{key}\"\n");
