@@ -84,6 +84,12 @@ pub fn accept(
     if rule.allow.allows(secret) {
         return None;
     }
+    if let Some(checksum) = rule.checksum {
+        let before = &blob[start.saturating_sub(crate::rules::checksum::LOOKBEHIND)..start];
+        if !checksum.verify(secret, before) {
+            return None;
+        }
+    }
     let body = body_of(rule, secret);
     if is_placeholder(secret) || is_reference(secret) || is_patterned(body) || is_identifier(body) {
         return None;
