@@ -388,7 +388,10 @@ mod tests {
         let random = rng.string(BASE62, 30);
         let crc = crc32fast::hash(random.as_bytes());
         let check = encode_base(crc, BASE62, 6).unwrap();
-        format!("{prefix}{random}{}", std::str::from_utf8(&check[..6]).unwrap())
+        format!(
+            "{prefix}{random}{}",
+            std::str::from_utf8(&check[..6]).unwrap()
+        )
     }
 
     #[test]
@@ -422,7 +425,10 @@ mod tests {
         raw.push(routing.len() as u8);
         let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&raw);
         let len = encode_base(payload.len() as u32, BASE36, 2).unwrap();
-        let signed = format!("{prefix}{payload}.01.{}", std::str::from_utf8(&len[..2]).unwrap());
+        let signed = format!(
+            "{prefix}{payload}.01.{}",
+            std::str::from_utf8(&len[..2]).unwrap()
+        );
         let crc = encode_base(crc32fast::hash(signed.as_bytes()), BASE36, 7).unwrap();
         format!("{signed}{}", std::str::from_utf8(&crc[..7]).unwrap())
     }
@@ -457,7 +463,10 @@ mod tests {
             let crc = crc32fast::hash(signed.as_bytes()).to_le_bytes();
             let hex: String = crc.iter().map(|b| format!("{b:02x}")).collect();
             let token = format!("{signed}_{hex}");
-            assert!(Checksum::GrafanaCrc32.verify(token.as_bytes(), b""), "{token}");
+            assert!(
+                Checksum::GrafanaCrc32.verify(token.as_bytes(), b""),
+                "{token}"
+            );
             let last = token.len() - 1;
             assert!(!Checksum::GrafanaCrc32.verify(flip(&token, last).as_bytes(), b""));
             assert!(!Checksum::GrafanaCrc32.verify(flip(&token, 7).as_bytes(), b""));
@@ -480,7 +489,10 @@ mod tests {
                 STANDARD.encode(claims.as_bytes()),
                 secret.trim_end_matches('=')
             );
-            assert!(Checksum::SentryOrgToken.verify(token.as_bytes(), b""), "{token}");
+            assert!(
+                Checksum::SentryOrgToken.verify(token.as_bytes(), b""),
+                "{token}"
+            );
             let no_iat = format!(
                 "sntrys_{}_{}",
                 STANDARD.encode(br#"{"url": "https://sentry.io", "org": "acme"}"#),
@@ -488,7 +500,11 @@ mod tests {
             );
             assert!(!Checksum::SentryOrgToken.verify(no_iat.as_bytes(), b""));
             // Right shape, but the payload is not base64 JSON.
-            let random = format!("sntrys_{}_{}", rng.string(BASE62, 120), rng.string(BASE62, 43));
+            let random = format!(
+                "sntrys_{}_{}",
+                rng.string(BASE62, 120),
+                rng.string(BASE62, 43)
+            );
             assert!(!Checksum::SentryOrgToken.verify(random.as_bytes(), b""));
         }
     }
@@ -513,11 +529,20 @@ mod tests {
         let mut rng = Rng(0xfeed_f00d_1234);
         for location in [&b"pypi.org"[..], b"test.pypi.org"] {
             for _ in 0..20 {
-                let token = format!("pypi-{}", URL_SAFE_NO_PAD.encode(macaroon(&mut rng, location)));
-                assert!(Checksum::PypiMacaroon.verify(token.as_bytes(), b""), "{token}");
+                let token = format!(
+                    "pypi-{}",
+                    URL_SAFE_NO_PAD.encode(macaroon(&mut rng, location))
+                );
+                assert!(
+                    Checksum::PypiMacaroon.verify(token.as_bytes(), b""),
+                    "{token}"
+                );
             }
         }
-        let other = format!("pypi-{}", URL_SAFE_NO_PAD.encode(macaroon(&mut rng, b"evil.org")));
+        let other = format!(
+            "pypi-{}",
+            URL_SAFE_NO_PAD.encode(macaroon(&mut rng, b"evil.org"))
+        );
         assert!(!Checksum::PypiMacaroon.verify(other.as_bytes(), b""));
         // The right header, then random characters: no identifier field follows.
         let random = format!("pypi-AgEIcHlwaS5vcmc{}", rng.string(B64URL, 150));
@@ -527,8 +552,12 @@ mod tests {
     #[test]
     fn openai_keys_carry_the_marker_in_the_middle() {
         let mut rng = Rng(0xabad_1dea);
-        for (prefix, half) in [("sk-", 20), ("sk-proj-", 74), ("sk-svcacct-", 74), ("sk-None-", 74)]
-        {
+        for (prefix, half) in [
+            ("sk-", 20),
+            ("sk-proj-", 74),
+            ("sk-svcacct-", 74),
+            ("sk-None-", 74),
+        ] {
             let key = format!(
                 "{prefix}{}T3BlbkFJ{}",
                 rng.string(B64URL, half),
@@ -555,7 +584,10 @@ mod tests {
             let key = format!("{signed}-{}", URL_SAFE_NO_PAD.encode(tail));
             assert_eq!(key.len(), 108);
             assert!(key.ends_with("AA"));
-            assert!(Checksum::AnthropicCrc32.verify(key.as_bytes(), b""), "{key}");
+            assert!(
+                Checksum::AnthropicCrc32.verify(key.as_bytes(), b""),
+                "{key}"
+            );
             assert!(!Checksum::AnthropicCrc32.verify(flip(&key, 20).as_bytes(), b""));
             assert!(!Checksum::AnthropicCrc32.verify(flip(&key, 102).as_bytes(), b""));
         }

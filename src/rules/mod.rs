@@ -558,13 +558,15 @@ pub fn compile_spec(rs: RuleSpec, provider: &str, origin: &str) -> Result<Rule, 
     }
     let checksum = match &rs.checksum {
         None => None,
-        Some(name) => Some(checksum::Checksum::from_name(name.get_ref()).ok_or_else(|| {
-            format!(
-                "unknown checksum `{}`; known checksums: {}",
-                name.get_ref(),
-                checksum::Checksum::names().collect::<Vec<_>>().join(", ")
-            )
-        })?),
+        Some(name) => Some(
+            checksum::Checksum::from_name(name.get_ref()).ok_or_else(|| {
+                format!(
+                    "unknown checksum `{}`; known checksums: {}",
+                    name.get_ref(),
+                    checksum::Checksum::names().collect::<Vec<_>>().join(", ")
+                )
+            })?,
+        ),
     };
     let verify = rs
         .verify
