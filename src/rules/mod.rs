@@ -10,6 +10,7 @@
 pub mod builtin;
 pub mod catalog;
 pub mod check;
+pub mod checksum;
 pub mod live;
 pub mod select;
 pub mod spec;
@@ -198,6 +199,8 @@ pub struct Rule {
     pub keywords: Vec<String>,
     pub min_entropy: f64,
     pub generic: bool,
+    /// The offline check a candidate must pass (`checksum = "..."`), if the format has one.
+    pub checksum: Option<checksum::Checksum>,
     /// Regexes run over the whole file (`whole_file = true`), not only around keywords.
     pub whole_file: bool,
     pub context: Option<Context>,
@@ -456,9 +459,15 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
                 first: format!("{file}:{first}"),
             });
         }
+        // An unknown checksum name is reported at its own line, not the rule's.
+        let error_line = rs
+            .checksum
+            .as_ref()
+            .filter(|c| checksum::Checksum::from_name(c.get_ref()).is_none())
+            .map_or(line, |c| line_of(text, c.span().start));
         let mut rule = compile_spec(rs, &provider, file).map_err(|message| RuleError::Invalid {
             file: file.to_string(),
-            line,
+            line: error_line,
             rule: Some(id),
             message,
         })?;
@@ -556,6 +565,18 @@ pub fn compile_spec(rs: RuleSpec, provider: &str, origin: &str) -> Result<Rule, 
                 .into(),
         );
     }
+    let checksum = match &rs.checksum {
+        None => None,
+        Some(name) => Some(
+            checksum::Checksum::from_name(name.get_ref()).ok_or_else(|| {
+                format!(
+                    "unknown checksum `{}`; known checksums: {}",
+                    name.get_ref(),
+                    checksum::Checksum::names().collect::<Vec<_>>().join(", ")
+                )
+            })?,
+        ),
+    };
     let verify = rs
         .verify
         .map(|v| live::compile(v, &named_groups))
@@ -573,6 +594,7 @@ pub fn compile_spec(rs: RuleSpec, provider: &str, origin: &str) -> Result<Rule, 
         keywords: rs.keywords,
         min_entropy: rs.min_entropy,
         generic: rs.generic,
+        checksum,
         whole_file: rs.whole_file,
         context,
         allow,
@@ -726,6 +748,18 @@ mod tests {
         assert!(err.starts_with("f.toml:"), "{err}");
         assert!(err.contains("rule `a-b`"), "{err}");
         assert!(err.contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn unknown_checksum_names_file_line_and_rule() {
+        let text = "[[rule]]\nid = \"a-b\"\nname = \"x\"\nkeywords = [\"abc\"]\nregex = 'abc'\nchecksum = \"crc64\"\n";
+        let err = parse_rule_file("f.toml", text).unwrap_err().to_string();
+        assert!(err.starts_with("f.toml:6: rule `a-b`"), "{err}");
+        assert!(err.contains("unknown checksum `crc64`"), "{err}");
+        assert!(err.contains("github-crc32"), "{err}");
+        let ok = text.replace("crc64", "github-crc32");
+        let rules = parse_rule_file("f.toml", &ok).unwrap();
+        assert_eq!(rules[0].checksum, Some(checksum::Checksum::GithubCrc32));
     }
 
     #[test]

@@ -51,6 +51,10 @@ pub struct RuleSpec {
     pub min_entropy: f64,
     #[serde(default)]
     pub generic: bool,
+    /// `checksum = "github-crc32"`: an offline structure check a candidate must pass (see
+    /// [`super::checksum`]). Spanned so that an unknown name is reported at its own line.
+    #[serde(default)]
+    pub checksum: Option<Spanned<String>>,
     /// Run the regexes over the whole file rather than the lines around each keyword: for
     /// matches that span many lines (key blocks) or sit far from every keyword.
     #[serde(default)]

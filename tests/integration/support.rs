@@ -299,16 +299,14 @@ pub fn opaque_token(seed: u64) -> String {
     random_from(ALNUM, seed, 30)
 }
 
-/// A well-formed AWS access key id: `AKIA` + 16 base32 characters.
+/// A well-formed AWS access key id: `AKIA` + 16 base32 characters that encode a 12-digit
+/// account number (a first character of O, P, 6 or 7 would encode a larger one).
 pub fn aws_key_id(seed: u64) -> String {
-    format!(
-        "{}{}",
-        "AK",
-        format_args!(
-            "IA{}",
-            random_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", seed, 16)
-        )
-    )
+    let mut body = random_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", seed, 16);
+    if matches!(body.as_bytes()[0], b'O' | b'P' | b'6' | b'7') {
+        body.replace_range(0..1, "Q");
+    }
+    format!("{}{}", "AK", format_args!("IA{body}"))
 }
 
 /// The part of a Political Comms key after its `pc_live_` / `pc_test_` prefix.
