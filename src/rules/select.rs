@@ -107,9 +107,10 @@ impl RuleSelection {
         }
         rules.rules.retain(|r| {
             let id = r.id.as_str();
-            (self.only.is_empty() || only.matches(id))
-                && !(disabled.iter().any(|d| d == id) && !enable.matches(id))
-                && !disable.matches(id)
+            let chosen = self.only.is_empty() || only.matches(id);
+            // A rule the config disables comes back with --enable-rule; --disable-rule wins.
+            let disabled_by_config = disabled.iter().any(|d| d == id) && !enable.matches(id);
+            chosen && !disabled_by_config && !disable.matches(id)
         });
         Ok(())
     }

@@ -192,16 +192,18 @@ pub fn inventory(repo: &Repository, selection: &Selection) -> Result<Inventory, 
                 }
             }
             match repo.head() {
-                Ok(h) if head.is_none() => {
-                    // A detached HEAD whose commit cannot be read (a branch's is named above).
-                    if h.target().is_some() && repo.head_detached().unwrap_or(false) {
-                        inv.skipped.push(Skipped {
-                            path: "<HEAD>".into(),
-                            reason: SkipReason::Unreadable(
-                                "HEAD's commit is missing or corrupt".into(),
-                            ),
-                        });
-                    }
+                // A detached HEAD whose commit cannot be read (a branch's is named above).
+                Ok(h)
+                    if head.is_none()
+                        && h.target().is_some()
+                        && repo.head_detached().unwrap_or(false) =>
+                {
+                    inv.skipped.push(Skipped {
+                        path: "<HEAD>".into(),
+                        reason: SkipReason::Unreadable(
+                            "HEAD's commit is missing or corrupt".into(),
+                        ),
+                    });
                 }
                 _ => {}
             }
