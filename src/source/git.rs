@@ -174,19 +174,13 @@ pub fn inventory(repo: &Repository, selection: &Selection) -> Result<Inventory, 
                     Err(_) => {}
                 }
             }
-            match repo.head() {
-                Ok(h) if head.is_none() => {
-                    // A detached HEAD whose commit cannot be read (a branch's is named above).
-                    if h.target().is_some() && repo.head_detached().unwrap_or(false) {
-                        inv.skipped.push(Skipped {
-                            path: "<HEAD>".into(),
-                            reason: SkipReason::Unreadable(
-                                "HEAD's commit is missing or corrupt".into(),
-                            ),
-                        });
-                    }
-                }
-                _ => {}
+            // A detached HEAD whose commit cannot be read (a branch's is named above).
+            let detached = repo.head_detached().unwrap_or(false);
+            if head.is_none() && detached && repo.head().is_ok_and(|h| h.target().is_some()) {
+                inv.skipped.push(Skipped {
+                    path: "<HEAD>".into(),
+                    reason: SkipReason::Unreadable("HEAD's commit is missing or corrupt".into()),
+                });
             }
             tips.extend(head);
         }
