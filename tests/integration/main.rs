@@ -6,6 +6,7 @@
 mod config;
 mod detect;
 mod exit_codes;
+mod fuzz;
 mod hardening;
 mod history;
 mod output;
