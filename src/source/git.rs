@@ -838,6 +838,9 @@ pub fn header_size(repo: &Repository, oid: Oid) -> Option<u64> {
     odb.read_header(oid).ok().map(|(size, _)| size as u64)
 }
 
+/// The largest blob attribution reads that the scan did not: the default `--max-file-size`.
+const ATTRIBUTION_READ_LIMIT: u64 = super::fs::DEFAULT_MAX_FILE_SIZE;
+
 /// Decides, for blobs that hold a finding, where each key was introduced, and describes the
 /// commits involved. Built once per scan, after scanning.
 pub struct Attribution<'r> {
@@ -887,6 +890,12 @@ impl<'r> Attribution<'r> {
                 continue;
             };
             let had = has_secret(entry.id()).unwrap_or_else(|| {
+                // A parent's blob the scan did not read (outside a narrow selection): sized
+                // from its header first, since reading inflates it whole. Too large to read is
+                // "not had": the key is reported, never hidden.
+                if header_size(self.repo, entry.id()).map_or(true, |n| n > ATTRIBUTION_READ_LIMIT) {
+                    return false;
+                }
                 self.repo
                     .find_blob(entry.id())
                     .map(|b| memchr::memmem::find(b.content(), secret.as_bytes()).is_some())
