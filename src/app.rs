@@ -32,6 +32,22 @@ use crate::source::{fs, is_binary, staged, Blob, SkipReason, Skipped, Visitor};
 use crate::suppress::{self, Baseline, Suppressor};
 use crate::verify;
 
+/// std's `eprintln!` panics when stderr cannot be written (closed pipe, full disk): messages
+/// are best effort, and the run ends with the exit code its outcome calls for.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(io::stderr(), $($arg)*);
+    }};
+}
+
+/// std's `println!` panics on a broken pipe (`keyhound ... | head`): the reader has gone, so
+/// the rest is dropped quietly, as the report itself is.
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(io::stdout(), $($arg)*);
+    }};
+}
+
 /// Runs a parsed command line; `Err` means exit code 2.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let output = Output::new(cli.color, cli.verbose, cli.quiet);
@@ -140,7 +156,9 @@ fn split_inline<'a>(
 
 fn scan(args: &ScanArgs, output: Output) -> Result<ExitCode> {
     let started = Instant::now();
-    let config = ScanConfig::from_args(args)?;
+    let mut config = ScanConfig::from_args(args)?;
+    bound_threads(&mut config.run.threads, output);
+    config.walk.threads = config.run.threads;
     check_baseline(&config.run)?;
     scan_with(&config, output, started)
 }
@@ -169,6 +187,26 @@ fn scan_with(config: &ScanConfig, output: Output, started: Instant) -> Result<Ex
         }
     }
     finish(&config.run, output, &matcher, tally, report, started)
+}
+
+/// More threads than this many per CPU only cost memory and start-up time (and `-j 100000`
+/// would try to start a hundred thousand threads).
+const THREADS_PER_CPU: usize = 4;
+
+/// Clamps `-j` to [`THREADS_PER_CPU`] × the CPUs, with a warning.
+fn bound_threads(threads: &mut usize, output: Output) {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let bound = cpus.saturating_mul(THREADS_PER_CPU);
+    if *threads > bound {
+        if !output.quiet {
+            eprintln!(
+                "keyhound: warning: -j {} is more than {THREADS_PER_CPU} threads per CPU ({cpus} {}); using {bound}",
+                *threads,
+                plural(cpus as u64, "CPU", "CPUs")
+            );
+        }
+        *threads = bound;
+    }
 }
 
 /// `--baseline FILE` must name a file that exists: fail before scanning, not after.
@@ -256,8 +294,11 @@ fn scan_staged(config: &ScanConfig, output: Output, started: Instant) -> Result<
                     tally.bytes += bytes.len() as u64;
                     matcher.scan(bytes, Some(file.path.as_bytes()), scratch, matches);
                     let hits = finding::hits_in(bytes, &file.path, matches, matcher.rules());
-                    for (allowed, hit) in split_inline(bytes, matches, hits) {
-                        if !file.adds_any(hit.location.line, hit.location.end_line) {
+                    let git_lines = staged::lf_lines(bytes, matches);
+                    for ((allowed, hit), (first, last)) in
+                        split_inline(bytes, matches, hits).zip(git_lines)
+                    {
+                        if !file.adds_any(first, last) {
                             continue;
                         }
                         if allowed {
@@ -286,7 +327,8 @@ fn scan_staged(config: &ScanConfig, output: Output, started: Instant) -> Result<
 /// `keyhound history`.
 fn history(args: &HistoryArgs, output: Output) -> Result<ExitCode> {
     let started = Instant::now();
-    let config = HistoryConfig::from_args(args)?;
+    let mut config = HistoryConfig::from_args(args)?;
+    bound_threads(&mut config.run.threads, output);
     check_baseline(&config.run)?;
     run_history(&config, output, started, None)
 }
@@ -881,7 +923,7 @@ fn report_suppressed(
                     err,
                     "keyhound: suppressed ({}): {}:{}{commit} {}",
                     s.reason.as_str(),
-                    l.path,
+                    report::escape::escape_controls(&l.path),
                     l.line,
                     s.rule_id
                 );
@@ -913,6 +955,7 @@ fn baseline(args: &BaselineArgs, output: Output) -> Result<ExitCode> {
     match &args.source {
         Some(BaselineSource::History(h)) => {
             let mut config = HistoryConfig::from_args(h)?;
+            bound_threads(&mut config.run.threads, output);
             config.run.suppress.write_to = Some(config.run.suppress.baseline.clone());
             run_history(&config, output, started, None)
         }
@@ -990,6 +1033,8 @@ fn baseline_import(args: &BaselineArgs, output: Output) -> Result<ExitCode> {
 
 fn baseline_scan(args: &ScanArgs, output: Output, started: Instant) -> Result<ExitCode> {
     let mut config = ScanConfig::from_args(args)?;
+    bound_threads(&mut config.run.threads, output);
+    config.walk.threads = config.run.threads;
     config.run.suppress.write_to = Some(config.run.suppress.baseline.clone());
     scan_with(&config, output, started)
 }
@@ -1024,10 +1069,14 @@ fn report_skipped(skipped: &[Skipped], verbosity: u8) {
     let stderr = io::stderr();
     let mut err = stderr.lock();
     for s in skipped {
+        // Both name paths from the scanned tree (a walk error quotes one).
+        let path = report::escape::escape_controls(&s.path);
+        let reason = s.reason.to_string();
+        let reason = report::escape::escape_controls(&reason);
         if s.reason.is_error() {
-            let _ = writeln!(err, "keyhound: warning: {}: {}", s.path, s.reason);
+            let _ = writeln!(err, "keyhound: warning: {path}: {reason}");
         } else if verbosity > 0 {
-            let _ = writeln!(err, "keyhound: skipped {}: {}", s.path, s.reason);
+            let _ = writeln!(err, "keyhound: skipped {path}: {reason}");
         }
     }
 }

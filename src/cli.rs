@@ -412,24 +412,9 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{text}` is too large"))
 }
 
-/// `10s`, `500ms`, `2m`, or plain seconds (`10`, `0.5`).
+/// `10s`, `500ms`, `2m`, `1h`, or plain seconds (`10`, `0.5`); at most 24h.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let bad = || format!("`{text}` is not a duration such as 10s, 500ms or 2m");
-    let (number, scale) = if let Some(n) = t.strip_suffix("ms") {
-        (n, 0.001)
-    } else if let Some(n) = t.strip_suffix('s') {
-        (n, 1.0)
-    } else if let Some(n) = t.strip_suffix('m') {
-        (n, 60.0)
-    } else {
-        (t, 1.0)
-    };
-    let value: f64 = number.trim().parse().map_err(|_| bad())?;
-    if !value.is_finite() || value < 0.0 {
-        return Err(bad());
-    }
-    Duration::try_from_secs_f64(value * scale).map_err(|_| bad())
+    crate::config::duration::parse(text).map_err(|e| format!("`{text}`: {e}"))
 }
 
 #[cfg(test)]

@@ -8,8 +8,9 @@
 use std::fmt;
 use std::ops::Range;
 
-use memchr::{memchr, memrchr};
 use sha2::{Digest, Sha256};
+
+pub mod lines;
 
 use crate::matcher::Match;
 use crate::rules::{Rule, Severity};
@@ -288,17 +289,36 @@ impl Finding {
 /// the matcher returns them). Line numbers are counted incrementally, once per blob.
 pub fn hits_in(blob: &[u8], path: &str, matches: &[Match], rules: &[Rule]) -> Vec<Hit> {
     let mut hits = Vec::with_capacity(matches.len());
-    let (mut counted_to, mut line) = (0usize, 1usize);
-    for m in matches {
-        line += memchr::memchr_iter(b'\n', &blob[counted_to..m.start]).count();
+    // Everything is counted forward from the previous match, never from the line's start: a
+    // one-line bundle with 50,000 keys would otherwise cost the square of its length.
+    let (mut counted_to, mut line, mut line_start) = (0usize, 1usize, 0usize);
+    let mut chars_before = 0usize; // characters from `line_start` to `counted_to`
+                                   // The furthest end among matches[..=i], so that a snippet finds the matches touching its
+                                   // window without looking at all of them.
+    let reach: Vec<usize> = matches
+        .iter()
+        .scan(0, |far, m| {
+            *far = (*far).max(m.end);
+            Some(*far)
+        })
+        .collect();
+    for (index, m) in matches.iter().enumerate() {
+        let between = &blob[counted_to..m.start];
+        if let Some(last) = memchr::memrchr2(b'\n', b'\r', between) {
+            line += lines::count_breaks(blob, counted_to, m.start);
+            line_start = counted_to + last + 1;
+            chars_before = char_count(&blob[line_start..m.start]);
+        } else {
+            chars_before += char_count(between);
+        }
         counted_to = m.start;
-        let line_start = memrchr(b'\n', &blob[..m.start]).map_or(0, |i| i + 1);
-        let column = char_count(&blob[line_start..m.start]) + 1;
+        let column = chars_before + 1;
         let secret_bytes = &blob[m.start..m.end];
-        let newlines = memchr::memchr_iter(b'\n', secret_bytes).count();
-        let end_line = line + newlines;
-        let last_line_start = memrchr(b'\n', secret_bytes).map_or(line_start, |i| m.start + i + 1);
-        let end_column = char_count(&blob[last_line_start..m.end]) + 1;
+        let end_line = line + lines::count_breaks(blob, m.start, m.end);
+        let end_column = match memchr::memrchr2(b'\n', b'\r', secret_bytes) {
+            Some(i) => char_count(&blob[m.start + i + 1..m.end]) + 1,
+            None => column + char_count(secret_bytes),
+        };
         let secret = String::from_utf8_lossy(secret_bytes).into_owned();
         let captures = m
             .captures
@@ -322,7 +342,7 @@ pub fn hits_in(blob: &[u8], path: &str, matches: &[Match], rules: &[Rule]) -> Ve
                 column,
                 end_line,
                 end_column,
-                snippet: snippet(blob, m, line_start, matches, rules),
+                snippet: snippet(blob, index, line_start, matches, &reach, rules),
                 commit: None,
             },
             in_head: None,
@@ -336,13 +356,19 @@ fn char_count(bytes: &[u8]) -> usize {
     bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
 }
 
-/// Builds the snippet for `m`: its first line, clipped around the secret when long, with every
-/// secret on that line (this one and any other) kept apart for redaction.
-fn snippet(blob: &[u8], m: &Match, line_start: usize, all: &[Match], rules: &[Rule]) -> Snippet {
-    let mut line_end = memchr(b'\n', &blob[m.start..]).map_or(blob.len(), |i| m.start + i);
-    if line_end > line_start && blob[line_end - 1] == b'\r' {
-        line_end -= 1;
-    }
+/// Builds the snippet for `all[index]`: its first line, clipped around the secret when long,
+/// with every secret on that line (this one and any other) kept apart for redaction. `reach[i]`
+/// is the furthest end among `all[..=i]`.
+fn snippet(
+    blob: &[u8],
+    index: usize,
+    line_start: usize,
+    all: &[Match],
+    reach: &[usize],
+    rules: &[Rule],
+) -> Snippet {
+    let m = &all[index];
+    let line_end = lines::line_end(blob, m.start);
     let secret_end_on_line = m.end.min(line_end).max(m.start);
     let mut lo = line_start.max(m.start.saturating_sub(SNIPPET_CONTEXT));
     let mut hi = line_end
@@ -356,7 +382,14 @@ fn snippet(blob: &[u8], m: &Match, line_start: usize, all: &[Match], rules: &[Ru
     }
     // Merge every secret span that touches the window (overlapping spans become one).
     let mut spans: Vec<(usize, usize, bool, usize)> = Vec::new();
-    for other in all.iter().filter(|o| o.start < hi && o.end > lo) {
+    // `all` is sorted by start: the matches touching the window start before `hi`, and only
+    // those back to the last one whose predecessors all end before `lo` can reach into it.
+    let upper = all.partition_point(|o| o.start < hi);
+    let mut first = upper;
+    while first > 0 && reach[first - 1] > lo {
+        first -= 1;
+    }
+    for other in all[first..upper].iter().filter(|o| o.end > lo) {
         let (s, e) = (other.start.max(lo), other.end.min(hi));
         let is_primary = other.start == m.start && other.end == m.end;
         match spans.last_mut() {

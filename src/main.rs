@@ -1,6 +1,7 @@
 //! The `keyhound` binary: parse the command line, run it, map the outcome to an exit code
 //! (0 clean, 1 findings, 2 error).
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -10,7 +11,8 @@ fn main() -> ExitCode {
     match keyhound::app::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("keyhound: error: {err:#}");
+            // Not `eprintln!`, which panics when stderr cannot be written: exit 2 regardless.
+            let _ = writeln!(std::io::stderr(), "keyhound: error: {err:#}");
             ExitCode::from(2)
         }
     }

@@ -508,26 +508,16 @@ fn in_rule_table(text: &str, offset: usize) -> bool {
         .is_some_and(|h| h.starts_with("[[rule]]") || h.starts_with("[rule."))
 }
 
-/// `"10s"`, `"500ms"`, `"2m"`, or a number of seconds.
+/// `"10s"`, `"500ms"`, `"2m"`, or a number of seconds; at most 24h (see
+/// [`super::duration`]).
 fn parse_duration(value: &toml::Value) -> Result<Duration, String> {
-    let bad = || format!("`{value}` is not a duration such as \"10s\", \"500ms\" or \"2m\"");
+    let bad =
+        |why: String| format!("`{value}`: {why} (a duration such as \"10s\", \"500ms\" or \"2m\")");
     match value {
-        toml::Value::Integer(n) if *n >= 0 => Ok(Duration::from_secs(*n as u64)),
-        toml::Value::Float(f) if *f >= 0.0 && f.is_finite() => Ok(Duration::from_secs_f64(*f)),
-        toml::Value::String(t) => {
-            let t = t.trim();
-            let (digits, unit) = t
-                .find(|c: char| !c.is_ascii_digit())
-                .map_or((t, "s"), |i| t.split_at(i));
-            let n: u64 = digits.parse().map_err(|_| bad())?;
-            match unit.trim() {
-                "ms" => Ok(Duration::from_millis(n)),
-                "s" => Ok(Duration::from_secs(n)),
-                "m" => Ok(Duration::from_secs(n * 60)),
-                _ => Err(bad()),
-            }
-        }
-        _ => Err(bad()),
+        toml::Value::Integer(n) => super::duration::from_scaled(*n as f64, 1.0).map_err(bad),
+        toml::Value::Float(f) => super::duration::from_scaled(*f, 1.0).map_err(bad),
+        toml::Value::String(t) => super::duration::parse(t).map_err(bad),
+        _ => Err(bad("not a duration".into())),
     }
 }
 

@@ -66,11 +66,19 @@ fn command(f: &Finding, loc: &Location, show: bool) -> String {
     )
 }
 
-/// A command's message: `%`, CR and LF are percent-encoded, as the runner decodes them.
+/// A command's message: `%`, CR and LF are percent-encoded, as the runner decodes them; any
+/// other control character (an ESC sequence in an author's name) is percent-encoded too, so the
+/// log shows it rather than the terminal obeying it.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            c if c.is_control() => out.push_str(&format!("%{:02X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A command's property value: as a message, and `:` and `,` too, which delimit properties.
@@ -86,5 +94,6 @@ mod tests {
     fn escapes_as_the_runner_decodes() {
         assert_eq!(escape_data("100% a:b,c\r\nd"), "100%25 a:b,c%0D%0Ad");
         assert_eq!(escape_property("100% a:b,c\nd"), "100%25 a%3Ab%2Cc%0Ad");
+        assert_eq!(escape_data("x\u{1b}[2J\u{9b}"), "x%1B[2J%9B");
     }
 }

@@ -4,6 +4,7 @@ use std::io::{self, Write};
 
 use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
 
+use super::escape::escape_controls as esc;
 use super::{HookStage, ReportOptions};
 use crate::finding::{Finding, Location, Verdict};
 use crate::rules::Severity;
@@ -56,7 +57,11 @@ pub fn write_compact(
             writeln!(
                 out,
                 "  {commit}{}:{}:{}: {} ({}): {secret}{verdict}",
-                l.path, l.line, l.column, f.rule_name, f.severity
+                esc(&l.path),
+                l.line,
+                l.column,
+                f.rule_name,
+                f.severity
             )?;
         }
     }
@@ -97,7 +102,10 @@ pub fn render(finding: &Finding, show_secrets: bool, color: bool) -> String {
         Renderer::plain()
     };
     let loc = finding.primary();
-    let (line, span) = loc.snippet.render(show_secrets);
+    let (raw, span) = loc.snippet.render(show_secrets);
+    // The file's line is shown with its control characters escaped; the span moves with it.
+    let line = esc(&raw).into_owned();
+    let span = esc(&raw[..span.start]).len()..esc(&raw[..span.end]).len();
     // A key its provider accepts is an incident whatever the rule's severity: say so first.
     let valid = matches!(finding.verdict, Verdict::Valid { .. });
     let title = if valid {
@@ -129,12 +137,12 @@ pub fn render(finding: &Finding, show_secrets: bool, color: bool) -> String {
             .map(|l| match &l.commit {
                 Some(c) => format!(
                     "{}:{}:{} ({})",
-                    l.path,
+                    esc(&l.path),
                     l.line,
                     l.column,
                     &c.id[..c.id.len().min(12)]
                 ),
-                None => format!("{}:{}:{}", l.path, l.line, l.column),
+                None => format!("{}:{}:{}", esc(&l.path), l.line, l.column),
             })
             .collect();
         let more = finding.locations.len() - 1 - others.len();
@@ -174,7 +182,10 @@ fn with_origin(rendered: &str, loc: &Location, color: bool) -> String {
     };
     let mut origin = format!(
         "{:gutter$}{arrow} {}:{}:{}",
-        "", loc.path, loc.line, loc.column
+        "",
+        esc(&loc.path),
+        loc.line,
+        loc.column
     );
     if let Some(c) = &loc.commit {
         let bar = if color {
@@ -185,7 +196,10 @@ fn with_origin(rendered: &str, loc: &Location, color: bool) -> String {
         let short = &c.id[..c.id.len().min(12)];
         origin.push_str(&format!(
             "\n{:gutter$} {bar} commit {short} by {} <{}> on {}",
-            "", c.author, c.email, c.date
+            "",
+            esc(&c.author),
+            esc(&c.email),
+            c.date
         ));
     }
     match rendered.split_once('\n') {

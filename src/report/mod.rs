@@ -8,6 +8,7 @@
 //! [`Report::finish`].
 
 pub mod csv;
+pub mod escape;
 pub mod github;
 pub mod human;
 pub mod json;

@@ -191,21 +191,13 @@ pub fn inventory(repo: &Repository, selection: &Selection) -> Result<Inventory, 
                     Err(_) => {}
                 }
             }
-            match repo.head() {
-                // A detached HEAD whose commit cannot be read (a branch's is named above).
-                Ok(h)
-                    if head.is_none()
-                        && h.target().is_some()
-                        && repo.head_detached().unwrap_or(false) =>
-                {
-                    inv.skipped.push(Skipped {
-                        path: "<HEAD>".into(),
-                        reason: SkipReason::Unreadable(
-                            "HEAD's commit is missing or corrupt".into(),
-                        ),
-                    });
-                }
-                _ => {}
+            // A detached HEAD whose commit cannot be read (a branch's is named above).
+            let detached = repo.head_detached().unwrap_or(false);
+            if head.is_none() && detached && repo.head().is_ok_and(|h| h.target().is_some()) {
+                inv.skipped.push(Skipped {
+                    path: "<HEAD>".into(),
+                    reason: SkipReason::Unreadable("HEAD's commit is missing or corrupt".into()),
+                });
             }
             tips.extend(head);
         }
@@ -882,6 +874,9 @@ pub fn header_size(repo: &Repository, oid: Oid) -> Option<u64> {
     odb.read_header(oid).ok().map(|(size, _)| size as u64)
 }
 
+/// The largest blob attribution reads that the scan did not: the default `--max-file-size`.
+const ATTRIBUTION_READ_LIMIT: u64 = super::fs::DEFAULT_MAX_FILE_SIZE;
+
 /// Decides, for blobs that hold a finding, where each key was introduced, and describes the
 /// commits involved. Built once per scan, after scanning.
 pub struct Attribution<'r> {
@@ -931,6 +926,12 @@ impl<'r> Attribution<'r> {
                 continue;
             };
             let had = has_secret(entry.id()).unwrap_or_else(|| {
+                // A parent's blob the scan did not read (outside a narrow selection): sized
+                // from its header first, since reading inflates it whole. Too large to read is
+                // "not had": the key is reported, never hidden.
+                if header_size(self.repo, entry.id()).map_or(true, |n| n > ATTRIBUTION_READ_LIMIT) {
+                    return false;
+                }
                 self.repo
                     .find_blob(entry.id())
                     .map(|b| memchr::memmem::find(b.content(), secret.as_bytes()).is_some())

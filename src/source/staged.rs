@@ -109,3 +109,19 @@ pub fn staged_files(repo: &Repository) -> Result<Vec<StagedFile>, GitError> {
     }
     Ok(files)
 }
+
+/// The first and last line of each match as git numbers them (LF only, unlike the reported
+/// line numbers, for which a lone CR ends a line too), to compare with the diff's hunks.
+/// `matches` are sorted by start, so lines are counted forward once.
+pub fn lf_lines(bytes: &[u8], matches: &[crate::matcher::Match]) -> Vec<(usize, usize)> {
+    let (mut counted_to, mut line) = (0usize, 1usize);
+    matches
+        .iter()
+        .map(|m| {
+            line += memchr::memchr_iter(b'\n', &bytes[counted_to..m.start]).count();
+            counted_to = m.start;
+            let last = line + memchr::memchr_iter(b'\n', &bytes[m.start..m.end]).count();
+            (line, last)
+        })
+        .collect()
+}

@@ -6,6 +6,7 @@
 //! `unknown`, so a key is never re-sent to wherever a server points.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -14,6 +15,8 @@ use ureq::{Agent, Proxy};
 
 use super::classify::Answer;
 use super::Request;
+use crate::config::duration::MAX_DURATION;
+use crate::rules::live::Scheme;
 
 /// The most of a response body that is read: enough for any error document.
 const BODY_LIMIT: u64 = 256 * 1024;
@@ -106,14 +109,21 @@ impl Client {
                         self.opts.max_wait.as_secs()
                     ));
                 }
-                self.hosts.pause(&host, Instant::now() + wait);
+                if !self.hosts.pause(&host, wait, self.opts.max_wait) {
+                    return Outcome::Failed(format!(
+                        "rate limited: {host} has had all the {}s of waiting keyhound gives a host",
+                        self.opts.max_wait.as_secs()
+                    ));
+                }
                 true
             }
+            // A server error with Retry-After pauses the whole host, once for all the keys in
+            // flight, within the host's budget; without one, the retry waits a short delay.
             500..=599 => {
-                let wait = retry_wait(&first)
-                    .filter(|w| *w <= self.opts.max_wait)
-                    .unwrap_or(self.opts.retry_delay);
-                std::thread::sleep(wait);
+                let wait = retry_wait(&first).unwrap_or(self.opts.retry_delay);
+                if wait > self.opts.max_wait || !self.hosts.pause(&host, wait, self.opts.max_wait) {
+                    return Outcome::Answer(first);
+                }
                 true
             }
             _ => false,
@@ -138,6 +148,12 @@ impl Client {
 
     /// One HTTP exchange. Errors are described without the URL (a key may be in it).
     fn send(&self, req: &Request) -> Result<Answer, String> {
+        if req.origin.scheme == Scheme::Http {
+            let port = req.origin.port.unwrap_or(80);
+            plain_http_allowed(&req.origin.host, port, |host, port| {
+                (host, port).to_socket_addrs().map(Iterator::collect)
+            })?;
+        }
         let agent = if req.origin.is_loopback() {
             &self.local
         } else {
@@ -216,6 +232,30 @@ impl Client {
     }
 }
 
+/// Plain HTTP goes only to this machine, judged by where the name resolves, not by how it is
+/// spelled: `anything.localhost` may resolve anywhere. Every address must be in 127.0.0.0/8 or
+/// be `::1`. `resolve` is the system resolver, passed in so that tests need no network.
+fn plain_http_allowed(
+    host: &str,
+    port: u16,
+    resolve: impl FnOnce(&str, u16) -> std::io::Result<Vec<SocketAddr>>,
+) -> Result<(), String> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs = resolve(bare, port).map_err(|_| {
+        format!("refused: plain http to {host}, which does not resolve (http is for loopback only)")
+    })?;
+    let loopback = |a: &SocketAddr| match a.ip() {
+        IpAddr::V4(ip) => ip.is_loopback(),
+        IpAddr::V6(ip) => ip == Ipv6Addr::LOCALHOST,
+    };
+    if addrs.is_empty() || !addrs.iter().all(loopback) {
+        return Err(format!(
+            "refused: plain http to {host}, which does not resolve only to loopback addresses"
+        ));
+    }
+    Ok(())
+}
+
 fn secs(d: Duration) -> String {
     format!("{}s", d.as_secs_f64())
 }
@@ -229,25 +269,36 @@ fn first_words(message: &str) -> String {
         .join(" ")
 }
 
-/// How long a 429 or 5xx answer asks to wait: `Retry-After` (seconds), else
-/// `X-RateLimit-Reset` (a unix time, or seconds when it is too small to be one).
+/// How long a 429 or 5xx answer asks to wait: `Retry-After` (seconds or an HTTP date), else
+/// `X-RateLimit-Reset` (a unix time, or seconds when it is too small to be one). The provider's
+/// numbers are untrusted: anything over [`MAX_DURATION`] (`1e20`, `9999999999999999999`) is
+/// read as [`MAX_DURATION`], which is more than any run waits, never as an overflow.
 fn retry_wait(answer: &Answer) -> Option<Duration> {
-    if let Some(secs) = answer
-        .header("retry-after")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-    {
-        return Some(Duration::from_secs(secs));
+    let now = SystemTime::now();
+    if let Some(value) = answer.header("retry-after").map(str::trim) {
+        if let Ok(secs) = value.parse::<u64>() {
+            return Some(Duration::from_secs(secs).min(MAX_DURATION));
+        }
+        if let Ok(at) = httpdate::parse_http_date(value) {
+            return Some(
+                at.duration_since(now)
+                    .unwrap_or(Duration::ZERO)
+                    .min(MAX_DURATION),
+            );
+        }
     }
     let reset = answer
         .header("x-ratelimit-reset")
         .and_then(|v| v.trim().parse::<f64>().ok())
         .filter(|v| v.is_finite() && *v >= 0.0)?;
     const A_UNIX_TIME: f64 = 1_000_000_000.0;
+    let capped =
+        |secs: f64| Duration::try_from_secs_f64(secs).map_or(MAX_DURATION, |d| d.min(MAX_DURATION));
     if reset < A_UNIX_TIME {
-        return Some(Duration::from_secs_f64(reset));
+        return Some(capped(reset));
     }
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
-    Some(Duration::from_secs_f64(reset).saturating_sub(now))
+    let now = now.duration_since(UNIX_EPOCH).ok()?.as_secs_f64();
+    Some(capped((reset - now).max(0.0)))
 }
 
 /// Per-host concurrency, pauses asked for by rate limits, and hosts given up on.
@@ -261,6 +312,8 @@ struct HostLimiter {
 struct HostState {
     active: usize,
     resume_at: Option<Instant>,
+    /// How long this host has been paused in all, against the run's budget.
+    paused: Duration,
     gave_up: bool,
 }
 
@@ -311,11 +364,24 @@ impl HostLimiter {
         }
     }
 
-    /// No request to `host` starts before `until`.
-    fn pause(&self, host: &str, until: Instant) {
+    /// No request to `host` starts for `wait` from now. Pauses asked for together overlap
+    /// rather than add up, and all the pausing of one host in a run stays within `budget`:
+    /// `false` (and no pause) when this one would go past it.
+    fn pause(&self, host: &str, wait: Duration, budget: Duration) -> bool {
+        let now = Instant::now();
+        let Some(until) = now.checked_add(wait) else {
+            return false;
+        };
         let mut state = self.lock();
         let entry = state.entry(host.to_string()).or_default();
-        entry.resume_at = Some(entry.resume_at.map_or(until, |at| at.max(until)));
+        let from = entry.resume_at.map_or(now, |at| at.max(now));
+        let more = until.saturating_duration_since(from);
+        if entry.paused + more > budget {
+            return false;
+        }
+        entry.paused += more;
+        entry.resume_at = Some(from.max(until));
+        true
     }
 
     fn give_up(&self, host: &str) {
@@ -382,7 +448,11 @@ mod tests {
         assert_eq!(most.load(Ordering::SeqCst), 2);
 
         let started = Instant::now();
-        limiter.pause("api.example.com", started + Duration::from_millis(150));
+        assert!(limiter.pause(
+            "api.example.com",
+            Duration::from_millis(150),
+            Duration::from_secs(1)
+        ));
         drop(limiter.acquire("other.example.com"));
         assert!(
             started.elapsed() < Duration::from_millis(100),
@@ -390,6 +460,83 @@ mod tests {
         );
         drop(limiter.acquire("api.example.com"));
         assert!(started.elapsed() >= Duration::from_millis(150));
+    }
+
+    #[test]
+    fn untrusted_waits_are_capped_not_overflowed() {
+        let answer = |name: &str, value: &str| Answer {
+            status: 429,
+            headers: vec![(name.into(), value.into())],
+            ..Answer::default()
+        };
+        assert_eq!(
+            retry_wait(&answer("X-RateLimit-Reset", "1e20")),
+            Some(MAX_DURATION)
+        );
+        assert_eq!(
+            retry_wait(&answer("Retry-After", "9999999999999999999")),
+            Some(MAX_DURATION)
+        );
+        // An HTTP date: in the past is no wait; far ahead is capped.
+        assert_eq!(
+            retry_wait(&answer("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT")),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            retry_wait(&answer("Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT")),
+            Some(MAX_DURATION)
+        );
+        let in_a_minute = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(60));
+        let wait = retry_wait(&answer("Retry-After", &in_a_minute)).unwrap();
+        assert!(wait > Duration::from_secs(50) && wait <= Duration::from_secs(60));
+    }
+
+    #[test]
+    fn pauses_of_one_host_overlap_and_stay_within_the_budget() {
+        let limiter = HostLimiter::new(2);
+        let budget = Duration::from_secs(10);
+        // Sixteen keys each told to wait 3s pause the host once, not sixteen times.
+        for _ in 0..16 {
+            assert!(limiter.pause("h", Duration::from_secs(3), budget));
+        }
+        assert!(limiter.lock()["h"].paused < Duration::from_secs(4));
+        // Past the budget, no more pausing: the caller answers at once.
+        assert!(!limiter.pause("h", Duration::from_secs(20), budget));
+        assert!(!limiter.pause("h", MAX_DURATION, budget));
+        assert!(!limiter.pause("h", Duration::MAX, Duration::MAX));
+        // Other hosts are not affected.
+        assert!(limiter.pause("other", Duration::from_secs(3), budget));
+    }
+
+    #[test]
+    fn plain_http_needs_every_address_to_be_loopback() {
+        let to = |addrs: &'static [&'static str]| {
+            move |_: &str, port: u16| -> std::io::Result<Vec<SocketAddr>> {
+                Ok(addrs
+                    .iter()
+                    .map(|a| SocketAddr::new(a.parse().unwrap(), port))
+                    .collect())
+            }
+        };
+        assert!(plain_http_allowed("127.0.0.1", 80, to(&["127.0.0.1"])).is_ok());
+        assert!(plain_http_allowed("[::1]", 80, to(&["::1"])).is_ok());
+        assert!(plain_http_allowed("a.localhost", 80, to(&["127.0.0.2", "::1"])).is_ok());
+        for addrs in [
+            &["203.0.113.9"][..],
+            &["127.0.0.1", "203.0.113.9"][..],
+            &["::ffff:127.0.0.1"][..],
+            &[][..],
+        ] {
+            let err = plain_http_allowed("evil.localhost", 80, to(addrs)).unwrap_err();
+            assert!(err.starts_with("refused: plain http"), "{addrs:?}: {err}");
+        }
+        let unresolved = |_: &str, _: u16| -> std::io::Result<Vec<SocketAddr>> {
+            Err(std::io::Error::other("no such host"))
+        };
+        assert!(plain_http_allowed("x.localhost", 80, unresolved).is_err());
+        // `localhost` itself resolves (from /etc/hosts) to loopback only.
+        let system = |host: &str, port: u16| (host, port).to_socket_addrs().map(Iterator::collect);
+        assert!(plain_http_allowed("localhost", 80, system).is_ok());
     }
 
     #[test]

@@ -313,3 +313,148 @@ fn running_out_of_memory_reading_stdin_is_an_error() {
     run.assert_code(2);
     run.assert_stderr_contains("reading stdin");
 }
+
+#[test]
+fn threads_beyond_four_per_cpu_are_clamped_with_a_warning() {
+    let t = Tree::new(&[("a.env", &format!("KEY={}\n", pc_live(931)))]);
+    let run = t.run(&["scan", "-j", "100000", "--format", "json"]);
+    run.assert_findings(&[(PC_RULE, "a.env", 1, 5)]);
+    run.assert_stderr_contains("-j 100000 is more than 4 threads per CPU");
+}
+
+#[test]
+fn durations_that_would_overflow_are_errors_not_panics() {
+    let t = Tree::new(&[
+        ("a.env", &format!("KEY={}\n", pc_live(932))),
+        ("my.toml", "[verify]\ntimeout = 1e300\n"),
+        (
+            "mine2.toml",
+            "[verify]\nconnect_timeout = \"9999999999999999999m\"\n",
+        ),
+    ]);
+    let run = t.run(&["scan", "--config", "my.toml"]);
+    run.assert_code(2);
+    run.assert_stderr_contains("my.toml:2");
+    let run = t.run(&["scan", "--config", "mine2.toml"]);
+    run.assert_code(2);
+    run.assert_stderr_contains("mine2.toml:2");
+    for flag in ["--max-retry-wait", "--verify-timeout", "--connect-timeout"] {
+        let run = t.run(&["scan", flag, "1e19"]);
+        run.assert_code(2);
+        run.assert_stderr_contains("longest allowed");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn paths_with_control_characters_are_shown_escaped() {
+    let t = Tree::new(&[]);
+    let key = format!("KEY={}\n", pc_live(933));
+    t.write("a\n::error file=x::owned.env", &key);
+    t.write("b\u{1b}[2J.env", &key);
+    for format in ["human", "github"] {
+        let run = t.run(&["scan", "--format", format]);
+        run.assert_code(1);
+        for line in run.stdout.lines().chain(run.stderr.lines()) {
+            assert!(!line.starts_with("::error file=x"), "{}", run.dump());
+        }
+        assert!(!run.stdout.contains('\u{1b}'), "{}", run.dump());
+    }
+    let run = t.run(&["scan"]);
+    assert!(
+        run.stdout.contains("a\\n::error file=x::owned.env"),
+        "{}",
+        run.dump()
+    );
+    assert!(run.stdout.contains("b\\u{1b}[2J.env"), "{}", run.dump());
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_stderr_that_cannot_be_written_does_not_panic() {
+    let t = Tree::new(&[("a.env", &format!("KEY={}\n", pc_live(934)))]);
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("open /dev/full");
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("keyhound"))
+        .current_dir(t.path())
+        .args(["scan", "-v"])
+        .stdout(std::process::Stdio::null())
+        .stderr(full)
+        .status()
+        .expect("run keyhound");
+    assert_eq!(
+        out.code(),
+        Some(1),
+        "findings exit 1 even when stderr is full"
+    );
+    // A verdict printed to a closed stdout, and an error to a full stderr: still exit 2.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("keyhound"))
+        .current_dir(t.path())
+        .args(["scan", "no-such-path"])
+        .stderr(full)
+        .status()
+        .unwrap();
+    assert_eq!(out.code(), Some(2));
+}
+
+#[test]
+fn fifty_thousand_keys_in_one_file_are_all_reported() {
+    // Quadratic in the number of keys, this took minutes; linear, a moment. Only the count is
+    // asserted, never the time.
+    const KEYS: u64 = 50_000;
+    let mut lines = String::new();
+    for seed in 0..KEYS {
+        lines.push_str(&format!("K{seed}={}\n", pc_live(100_000 + seed)));
+    }
+    let mut bundle = String::new();
+    for seed in 0..KEYS / 5 {
+        bundle.push_str(&format!("k{seed}=\"{}\";", pc_live(300_000 + seed)));
+    }
+    let t = Tree::new(&[("keys.env", &lines), ("bundle.min.js", &bundle)]);
+    let run = t.run(&["scan", "--format", "jsonl"]);
+    run.assert_code(1);
+    assert_eq!(
+        run.stdout.lines().count() as u64,
+        KEYS + KEYS / 5,
+        "one JSON line per key"
+    );
+}
+
+#[test]
+fn a_cr_only_file_has_real_line_numbers_and_markers_cover_their_own_line() {
+    let text = format!(
+        "# settings\rFIRST={}\rSECOND={} # keyhound:allow\rTHIRD={}\r",
+        pc_live(941),
+        pc_live(942),
+        pc_live(943)
+    );
+    let t = Tree::new(&[("mac.env", &text)]);
+    let run = t.scan_json(&[]);
+    run.assert_findings(&[(PC_RULE, "mac.env", 2, 7), (PC_RULE, "mac.env", 4, 7)]);
+    assert!(
+        run.summary().contains("1 suppressed (1 inline)"),
+        "{}",
+        run.dump()
+    );
+}
+
+#[test]
+fn on_a_minified_line_a_marker_covers_only_the_key_beside_it() {
+    let filler = "x=1;".repeat(1000);
+    let text = format!(
+        "var a=\"{}\";/* keyhound:allow */{filler}var b=\"{}\";",
+        pc_live(944),
+        pc_live(945)
+    );
+    // ASCII: the column is the byte offset + 1.
+    let column = text.find(&pc_live(945)).unwrap() as u64 + 1;
+    let t = Tree::new(&[("app.min.js", &text)]);
+    let run = t.scan_json(&[]);
+    run.assert_findings(&[(PC_RULE, "app.min.js", 1, column)]);
+}

@@ -8,6 +8,7 @@ mod config;
 mod delivery;
 mod detect;
 mod exit_codes;
+mod fuzz;
 mod hardening;
 mod history;
 mod hooks;
