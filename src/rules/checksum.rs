@@ -599,7 +599,7 @@ mod tests {
     /// Encodes an account number the way AWS key ids carry it.
     fn aws_key_id(rng: &mut Rng, prefix: &str, account: u64) -> String {
         const B32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-        let first48 = ((1u64 << 47) * (rng.next() & 1)) | (account << 7) | (rng.next() & 0x7f);
+        let first48 = ((rng.next() & 1) << 47) | (account << 7) | (rng.next() & 0x7f);
         let bits = (first48 << 2) | (rng.next() & 3);
         let head: String = (0..10)
             .rev()
