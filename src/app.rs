@@ -193,6 +193,9 @@ fn scan_staged(config: &ScanConfig, output: Output, started: Instant) -> Result<
             let history = HistoryConfig {
                 path: PathBuf::from("."),
                 selection: Selection::Range(format!("{from}..{to}")),
+                dates: Default::default(),
+                paths: Default::default(),
+                platform: None,
                 max_file_size: config.walk.max_file_size,
                 run: config.run.clone(),
             };
@@ -320,9 +323,12 @@ fn run_history(
     let matcher = load_matcher(&config.run)?;
     let report = open_report(&config.run, output, hook)?;
     let phase = Instant::now();
-    let mut inventory = git::inventory(&repo, &config.selection)?;
+    let mut inventory = git::inventory_in(&repo, &config.selection, config.dates)?;
     if !config.run.exclude.is_empty() {
         inventory.retain_paths(|path| !config.run.exclude.matches(path));
+    }
+    if !config.paths.is_empty() {
+        inventory.retain_paths(|path| config.paths.matches(path));
     }
     if output.verbosity >= 2 {
         eprintln!(
@@ -385,6 +391,14 @@ fn run_history(
     // Apart: a blob whose key is marked allowed does not make the key "already there" for the
     // reported hits (removing a marker reports the key where it was removed), and vice versa.
     tally.inline = attribute(&repo, &inventory, inline_hits);
+    if let Some(forge) = crate::source::forge::Forge::detect(&repo, config.platform) {
+        for hit in &mut tally.hits {
+            let loc = &mut hit.location;
+            if let Some(c) = &loc.commit {
+                loc.link = Some(forge.line_url(&c.id, &loc.path, loc.line));
+            }
+        }
+    }
     if output.verbosity >= 2 {
         eprintln!(
             "keyhound: attributed the findings in {:.2}s; peak memory {}",

@@ -36,6 +36,8 @@ pub(super) struct Row<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     date: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     in_head: Option<bool>,
 }
 
@@ -62,6 +64,7 @@ pub(super) fn row<'a>(f: &'a Finding, loc: &'a Location, show: bool) -> Row<'a> 
         author: commit.map(|c| c.author.as_str()),
         email: commit.map(|c| c.email.as_str()),
         date: commit.map(|c| c.date.as_str()),
+        link: loc.link.as_deref(),
         in_head: f.in_head,
     }
 }
@@ -89,6 +92,8 @@ struct JsonLocation<'a> {
     email: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     date: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<&'a str>,
 }
 
 fn location(loc: &Location, show: bool) -> JsonLocation<'_> {
@@ -103,6 +108,7 @@ fn location(loc: &Location, show: bool) -> JsonLocation<'_> {
         author: loc.commit.as_ref().map(|c| c.author.as_str()),
         email: loc.commit.as_ref().map(|c| c.email.as_str()),
         date: loc.commit.as_ref().map(|c| c.date.as_str()),
+        link: loc.link.as_deref(),
     }
 }
 

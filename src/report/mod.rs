@@ -187,6 +187,7 @@ mod tests {
                     end_column: 7,
                     snippet: Snippet::default(),
                     commit: None,
+                    link: None,
                 })
                 .collect(),
             verdict: Verdict::Unchecked,

@@ -153,6 +153,9 @@ struct ResultProperties<'a> {
     email: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     date: Option<&'a str>,
+    /// The host's page of this line at the commit (`--platform`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     in_head: Option<bool>,
 }
@@ -290,6 +293,7 @@ fn result<'a>(
             author: commit.map(|c| c.author.as_str()),
             email: commit.map(|c| c.email.as_str()),
             date: commit.map(|c| c.date.as_str()),
+            link: loc.link.as_deref(),
             in_head: f.in_head,
         },
     }

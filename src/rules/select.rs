@@ -107,9 +107,9 @@ impl RuleSelection {
         }
         rules.rules.retain(|r| {
             let id = r.id.as_str();
-            (self.only.is_empty() || only.matches(id))
-                && !(disabled.iter().any(|d| d == id) && !enable.matches(id))
-                && !disable.matches(id)
+            let selected = self.only.is_empty() || only.matches(id);
+            let config_off = disabled.iter().any(|d| d == id);
+            selected && (!config_off || enable.matches(id)) && !disable.matches(id)
         });
         Ok(())
     }

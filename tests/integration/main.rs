@@ -8,6 +8,7 @@ mod config;
 mod detect;
 mod exit_codes;
 mod history;
+mod history_narrow;
 mod output;
 mod reports;
 mod robustness;
