@@ -386,8 +386,11 @@ pub enum Format {
     Sarif,
     /// JUnit XML: one failing test case per finding, for GitLab and Jenkins test reports.
     Junit,
-    /// GitHub Actions workflow commands: annotations on the pull request's diff.
+    /// GitHub Actions workflow commands: annotations on the pull request's diff (and a job
+    /// summary when $GITHUB_STEP_SUMMARY is set).
     Github,
+    /// A GitLab Secret Detection report (`artifacts:reports:secret_detection`).
+    Gitlab,
     /// CSV with a header row, one row per location of a key.
     Csv,
 }

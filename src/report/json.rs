@@ -1,9 +1,11 @@
-//! `--format json`: one JSON array, one object per finding (see README, "JSON output").
+//! `--format json`: one JSON object: `schema_version`, the scan's metadata (`scan`), and
+//! `findings`, one object per key (see README, "JSON output").
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::meta::{ScanMeta, SCHEMA_VERSION};
 use super::ReportOptions;
 use crate::finding::{Finding, Location};
 
@@ -112,8 +114,20 @@ fn location(loc: &Location, show: bool) -> JsonLocation<'_> {
     }
 }
 
-/// Writes the findings as a pretty-printed JSON array followed by a newline.
-pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+/// Writes the report as one pretty-printed JSON object followed by a newline:
+/// `schema_version`, the scan's metadata, and the findings.
+pub fn write(
+    findings: &[Finding],
+    opts: &ReportOptions,
+    meta: &ScanMeta,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct Document<'a> {
+        schema_version: u32,
+        scan: &'a ScanMeta,
+        findings: Vec<JsonFinding<'a>>,
+    }
     let show = opts.show_secrets;
     let items: Vec<JsonFinding<'_>> = findings
         .iter()
@@ -122,6 +136,11 @@ pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) ->
             locations: f.locations.iter().map(|l| location(l, show)).collect(),
         })
         .collect();
-    serde_json::to_writer_pretty(&mut *out, &items).map_err(io::Error::from)?;
+    let document = Document {
+        schema_version: SCHEMA_VERSION,
+        scan: meta,
+        findings: items,
+    };
+    serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::from)?;
     writeln!(out)
 }

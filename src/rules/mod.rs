@@ -190,6 +190,8 @@ pub struct Rule {
     pub id: String,
     pub name: String,
     pub provider: String,
+    /// The provider's documentation of its keys (`[provider] docs`), linked from reports.
+    pub docs: Option<String>,
     pub description: Option<String>,
     pub severity: Severity,
     pub keywords: Vec<String>,
@@ -439,6 +441,7 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
         .as_ref()
         .map(|p| p.name.clone())
         .unwrap_or_default();
+    let docs = spec.provider.as_ref().and_then(|p| p.docs.clone());
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut rules = Vec::with_capacity(spec.rules.len());
     for rs in spec.rules {
@@ -459,6 +462,7 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
             message,
         })?;
         rule.line = line;
+        rule.docs = docs.clone();
         rules.push(rule);
     }
     Ok(rules)
@@ -562,6 +566,7 @@ pub fn compile_spec(rs: RuleSpec, provider: &str, origin: &str) -> Result<Rule, 
         id,
         name: rs.name,
         provider: provider.to_string(),
+        docs: None,
         description: rs.description,
         severity: rs.severity,
         keywords: rs.keywords,

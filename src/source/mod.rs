@@ -5,6 +5,7 @@ pub mod forge;
 pub mod fs;
 pub mod git;
 pub mod globs;
+pub mod scope;
 pub mod staged;
 
 use std::fmt;

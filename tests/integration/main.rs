@@ -10,6 +10,7 @@ mod exit_codes;
 mod history;
 mod history_narrow;
 mod output;
+mod report_meta;
 mod reports;
 mod robustness;
 mod rule_select;
