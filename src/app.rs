@@ -842,15 +842,21 @@ fn verify_key(args: &VerifyKeyArgs, output: Output) -> Result<ExitCode> {
     check_endpoints(&config, rules.rules(), output)?;
 
     let stdin = io::stdin();
-    if stdin.is_terminal() && !output.quiet {
-        eprintln!("keyhound: reading the key from stdin (end with Ctrl-D)");
-    }
     let mut text = String::new();
-    stdin
-        .lock()
-        .take(1 << 20)
-        .read_to_string(&mut text)
-        .context("reading the key from stdin")?;
+    if stdin.is_terminal() {
+        // Typed at a terminal: read one line without echoing it, so the key is not left on
+        // the screen or in a terminal recording.
+        if !output.quiet {
+            eprint!("keyhound: key for {} (not shown): ", rule.id);
+        }
+        text = rpassword::read_password().context("reading the key from the terminal")?;
+    } else {
+        stdin
+            .lock()
+            .take(1 << 20)
+            .read_to_string(&mut text)
+            .context("reading the key from stdin")?;
+    }
     let key = text.trim();
     if key.is_empty() {
         bail!(

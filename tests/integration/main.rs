@@ -18,4 +18,5 @@ mod rules_cmd;
 mod support;
 mod suppress;
 mod verify;
+mod verify_errors;
 mod walk;
