@@ -28,6 +28,7 @@ use crate::report::{self, HookStage, Report, ReportOptions};
 use crate::rules::select::RuleSelection;
 use crate::rules::{catalog, check, LoadOptions, Rule, RuleSet};
 use crate::source::git::{self, Selection};
+use crate::source::scope::{self, RepoScope};
 use crate::source::{fs, is_binary, staged, Blob, SkipReason, Skipped, Visitor};
 use crate::suppress::{self, Baseline, Suppressor};
 use crate::verify;
@@ -102,6 +103,11 @@ struct Tally {
     commits: Option<usize>,
     /// What the user should know that is neither a finding nor a skipped file.
     warnings: Vec<String>,
+    /// The directory scanned and the repository it is in, for the reports' metadata.
+    root: Option<PathBuf>,
+    repository: Option<RepoScope>,
+    /// What relative finding paths are relative to (history: the repository's root).
+    paths_from: Option<PathBuf>,
 }
 
 impl<'m> ScanVisitor<'m> {
@@ -176,6 +182,19 @@ fn scan_with(config: &ScanConfig, output: Output, started: Instant) -> Result<Ex
     let matcher = load_matcher(&config.run)?;
     let report = open_report(&config.run, output, config.hook.then_some(HookStage::Files))?;
     let mut tally = Tally::default();
+    let dir = match &config.run.base {
+        crate::source::globs::Base::Dir { root, .. } => root.clone(),
+        crate::source::globs::Base::Relative => config
+            .roots
+            .first()
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from(".")),
+    };
+    tally.repository = scope::repository_of(&dir);
+    tally.root = Some(std::fs::canonicalize(&dir).unwrap_or(dir));
+    tally.paths_from = std::env::current_dir()
+        .ok()
+        .map(|d| std::fs::canonicalize(&d).unwrap_or(d));
     if config.stdin {
         let mut visitor = ScanVisitor::new(&matcher);
         fs::read_stdin(&mut visitor, config.walk.max_file_size).context("reading stdin")?;
@@ -228,6 +247,9 @@ fn scan_staged(config: &ScanConfig, output: Output, started: Instant) -> Result<
         let history = HistoryConfig {
             path: PathBuf::from("."),
             selection: selection.clone(),
+            dates: Default::default(),
+            paths: Default::default(),
+            platform: None,
             max_file_size: config.walk.max_file_size,
             run: config.run.clone(),
         };
@@ -316,6 +338,9 @@ fn scan_staged(config: &ScanConfig, output: Output, started: Instant) -> Result<
     for t in tallies {
         merge(&mut tally, t);
     }
+    tally.repository = scope::describe(&repo, None);
+    tally.root = tally.repository.as_ref().map(|r| r.root.clone());
+    tally.paths_from = tally.root.clone();
     let report = open_report(
         &config.run,
         output,
@@ -380,9 +405,12 @@ fn run_history(
     let matcher = load_matcher(&config.run)?;
     let report = open_report(&config.run, output, hook)?;
     let phase = Instant::now();
-    let mut inventory = git::inventory(&repo, &config.selection)?;
+    let mut inventory = git::inventory_in(&repo, &config.selection, config.dates)?;
     if !config.run.exclude.is_empty() {
         inventory.retain_paths(|path| !config.run.exclude.matches(path));
+    }
+    if !config.paths.is_empty() {
+        inventory.retain_paths(|path| config.paths.matches(path));
     }
     if output.verbosity >= 2 {
         eprintln!(
@@ -393,8 +421,12 @@ fn run_history(
         );
     }
     let phase = Instant::now();
+    let repository = scope::describe(&repo, inventory.head);
     let mut tally = Tally {
         commits: Some(inventory.commits.len()),
+        root: repository.as_ref().map(|r| r.root.clone()),
+        paths_from: repository.as_ref().map(|r| r.root.clone()),
+        repository,
         ..Tally::default()
     };
     tally.warnings.extend(inventory.warnings.iter().cloned());
@@ -445,6 +477,14 @@ fn run_history(
     // Apart: a blob whose key is marked allowed does not make the key "already there" for the
     // reported hits (removing a marker reports the key where it was removed), and vice versa.
     tally.inline = attribute(&repo, &inventory, inline_hits);
+    if let Some(forge) = crate::source::forge::Forge::detect(&repo, config.platform) {
+        for hit in &mut tally.hits {
+            let loc = &mut hit.location;
+            if let Some(c) = &loc.commit {
+                loc.link = Some(forge.line_url(&c.id, &loc.path, loc.line));
+            }
+        }
+    }
     if output.verbosity >= 2 {
         eprintln!(
             "keyhound: attributed the findings in {:.2}s; peak memory {}",
@@ -634,11 +674,15 @@ fn finish(
         findings.retain(|f| f.verdict.is_valid());
     }
     let found = findings.len();
+    let meta = scan_meta(&tally, found, matcher.rules(), started);
+    if run.format == crate::cli::Format::Github {
+        write_job_summary(&findings, run, &meta, output);
+    }
 
     let written = findings
         .into_iter()
         .try_for_each(|f| report.add(f))
-        .and_then(|()| report.finish());
+        .and_then(|()| report.finish(&meta));
     match written {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         other => other.with_context(|| match &run.output {
@@ -679,6 +723,84 @@ fn finish(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// What the reports say about the scan: keyhound, the command, what was scanned, when, and
+/// the counts of the summary line.
+fn scan_meta(tally: &Tally, found: usize, rules: &[Rule], started: Instant) -> report::ScanMeta {
+    use report::meta::{self, Counts, RepositoryInfo, ScanMeta};
+    let now = std::time::SystemTime::now();
+    let unix = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+    };
+    let began = now.checked_sub(started.elapsed()).unwrap_or(now);
+    let mut args = std::env::args().skip(1).map(|a| meta::scrub_userinfo(&a));
+    let command = args.next().unwrap_or_default();
+    let counts = tally.suppressed;
+    ScanMeta {
+        tool: Default::default(),
+        command,
+        args: args.collect(),
+        root: tally
+            .root
+            .as_ref()
+            .map(|r| r.display().to_string())
+            .unwrap_or_default(),
+        started: meta::rfc3339_utc(unix(began)),
+        finished: meta::rfc3339_utc(unix(now)),
+        counts: Counts {
+            findings: found,
+            files: tally.files,
+            bytes: tally.bytes,
+            commits: tally.commits,
+            skipped: tally.skipped.len(),
+            suppressed: meta::Suppressed {
+                inline: counts.inline,
+                allowlist: counts.allowlist,
+                baseline: counts.baseline,
+            },
+            stale_baseline_entries: tally.stale,
+        },
+        repository: tally.repository.as_ref().map(|r| RepositoryInfo {
+            url: r.url.clone(),
+            commit: r.commit.clone(),
+            branch: r.branch.clone(),
+        }),
+        rule_docs: rules
+            .iter()
+            .filter_map(|r| Some((r.id.clone(), r.docs.clone()?)))
+            .collect(),
+        repository_root: tally.repository.as_ref().map(|r| r.root.clone()),
+        cwd: tally.paths_from.clone(),
+    }
+}
+
+/// `--format github` in a GitHub Actions job: a markdown table of every finding in the job's
+/// summary page, since the runner shows only about ten annotations per step.
+fn write_job_summary(
+    findings: &[Finding],
+    run: &RunConfig,
+    meta: &report::ScanMeta,
+    output: Output,
+) {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let text = report::github::summary(findings, run.show_secrets, meta);
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(text.as_bytes()));
+    if let Err(e) = written {
+        if !output.quiet {
+            eprintln!(
+                "keyhound: warning: cannot write the job summary to {}: {e}",
+                Path::new(&path).display()
+            );
+        }
+    }
 }
 
 /// How the live checks of a run came out, for the summary line.
@@ -785,15 +907,21 @@ fn verify_key(args: &VerifyKeyArgs, output: Output) -> Result<ExitCode> {
     check_endpoints(&config, rules.rules(), output)?;
 
     let stdin = io::stdin();
-    if stdin.is_terminal() && !output.quiet {
-        eprintln!("keyhound: reading the key from stdin (end with Ctrl-D)");
-    }
     let mut text = String::new();
-    stdin
-        .lock()
-        .take(1 << 20)
-        .read_to_string(&mut text)
-        .context("reading the key from stdin")?;
+    if stdin.is_terminal() {
+        // Typed at a terminal: read one line without echoing it, so the key is not left on
+        // the screen or in a terminal recording.
+        if !output.quiet {
+            eprint!("keyhound: key for {} (not shown): ", rule.id);
+        }
+        text = rpassword::read_password().context("reading the key from the terminal")?;
+    } else {
+        stdin
+            .lock()
+            .take(1 << 20)
+            .read_to_string(&mut text)
+            .context("reading the key from stdin")?;
+    }
     let key = text.trim();
     if key.is_empty() {
         bail!(

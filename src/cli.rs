@@ -94,6 +94,24 @@ pub struct HistoryArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_file_size: Option<u64>,
 
+    /// Only commits committed on or after this date (2024-01-31, or RFC 3339 such as
+    /// 2024-01-31T12:00:00Z; a date alone is its first second, UTC).
+    #[arg(long, value_name = "DATE", value_parser = parse_date_from)]
+    pub since_date: Option<i64>,
+
+    /// Only commits committed on or before this date (a date alone is its last second, UTC).
+    #[arg(long, value_name = "DATE", value_parser = parse_date_until)]
+    pub until_date: Option<i64>,
+
+    /// Only blobs at paths matching this glob (repeatable; the config's path-glob syntax).
+    #[arg(long = "paths", value_name = "GLOB")]
+    pub paths: Vec<String>,
+
+    /// Link each finding to its commit and line on this host (default: guessed from the
+    /// `origin` remote's host name; `none` turns links off).
+    #[arg(long, value_enum, value_name = "PLATFORM")]
+    pub platform: Option<crate::source::forge::Platform>,
+
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -370,8 +388,11 @@ pub enum Format {
     Sarif,
     /// JUnit XML: one failing test case per finding, for GitLab and Jenkins test reports.
     Junit,
-    /// GitHub Actions workflow commands: annotations on the pull request's diff.
+    /// GitHub Actions workflow commands: annotations on the pull request's diff (and a job
+    /// summary when $GITHUB_STEP_SUMMARY is set).
     Github,
+    /// A GitLab Secret Detection report (`artifacts:reports:secret_detection`).
+    Gitlab,
     /// CSV with a header row, one row per location of a key.
     Csv,
 }
@@ -417,9 +438,52 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     crate::config::duration::parse(text).map_err(|e| format!("`{text}`: {e}"))
 }
 
+/// `2024-01-31` (its first second, UTC) or RFC 3339, as Unix seconds.
+pub fn parse_date_from(text: &str) -> Result<i64, String> {
+    parse_date(text, false)
+}
+
+/// `2024-01-31` (its last second, UTC) or RFC 3339, as Unix seconds.
+pub fn parse_date_until(text: &str) -> Result<i64, String> {
+    parse_date(text, true)
+}
+
+fn parse_date(text: &str, end_of_day: bool) -> Result<i64, String> {
+    use time::format_description::well_known::Rfc3339;
+    let t = text.trim();
+    let bad = || format!("`{text}` is not a date such as 2024-01-31 or 2024-01-31T12:00:00Z");
+    if let Ok(at) = time::OffsetDateTime::parse(t, &Rfc3339) {
+        return Ok(at.unix_timestamp());
+    }
+    let mut parts = t.splitn(3, '-');
+    let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    let (y, m, d): (i32, u8, u8) = match (y.parse(), m.parse(), d.parse()) {
+        (Ok(y), Ok(m), Ok(d)) => (y, m, d),
+        _ => return Err(bad()),
+    };
+    let month = time::Month::try_from(m).map_err(|_| bad())?;
+    let date = time::Date::from_calendar_date(y, month, d).map_err(|_| bad())?;
+    let start = date.midnight().assume_utc().unix_timestamp();
+    Ok(if end_of_day { start + 86_399 } else { start })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date_from("2024-01-31"), Ok(1_706_659_200));
+        assert_eq!(parse_date_until("2024-01-31"), Ok(1_706_659_200 + 86_399));
+        assert_eq!(
+            parse_date_from("2024-01-31T01:00:00+01:00"),
+            Ok(1_706_659_200)
+        );
+        assert!(parse_date_from("2024-02-30").is_err());
+        assert!(parse_date_from("yesterday").is_err());
+    }
 
     #[test]
     fn durations() {

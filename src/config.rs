@@ -16,8 +16,9 @@ use crate::cli::{
 use crate::rules::live::Origin as Endpoint;
 use crate::rules::select::RuleSelection;
 use crate::rules::{LoadOptions, RuleSet};
+use crate::source::forge::Platform;
 use crate::source::fs::WalkOptions;
-use crate::source::git::Selection;
+use crate::source::git::{DateWindow, Selection};
 use crate::source::globs::{Base, PathGlobs};
 use crate::suppress::Allowlists;
 use crate::verify::{HttpOptions, VerifyOptions};
@@ -357,6 +358,12 @@ pub struct HistoryConfig {
     /// A path inside the repository.
     pub path: PathBuf,
     pub selection: Selection,
+    /// `--since-date` / `--until-date`.
+    pub dates: DateWindow,
+    /// `--paths`: only blobs at these paths (empty: every path).
+    pub paths: PathGlobs,
+    /// `--platform`: links to the host's pages (`None`: guess from the origin remote).
+    pub platform: Option<Platform>,
     pub max_file_size: u64,
     pub run: RunConfig,
 }
@@ -376,10 +383,22 @@ impl HistoryConfig {
         let settings = Settings::load(&path, args.run.config.config.as_deref())?;
         let mut run = RunConfig::from_args(&args.run, &settings)?;
         // History paths are repository-relative already: `run.base` stays `Relative`.
-        run.suppress.whole = matches!(selection, Selection::All);
+        let dates = DateWindow {
+            since: args.since_date,
+            until: args.until_date,
+        };
+        let paths = PathGlobs::new(&args.paths).map_err(|e| ConfigError::At {
+            origin: "--paths".into(),
+            message: format!("`{}` is not a glob: {}", e.glob, e.message),
+        })?;
+        run.suppress.whole =
+            matches!(selection, Selection::All) && dates.is_open() && paths.is_empty();
         Ok(HistoryConfig {
             path,
             selection,
+            dates,
+            paths,
+            platform: args.platform,
             max_file_size: args.max_file_size.unwrap_or(settings.max_file_size.value),
             run,
         })

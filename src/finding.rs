@@ -243,6 +243,9 @@ pub struct Location {
     pub snippet: Snippet,
     /// For history scans: the commit that introduced the key at this path.
     pub commit: Option<Commit>,
+    /// For history scans of a repository on a known host: the web page of this line at that
+    /// commit (`--platform`).
+    pub link: Option<String>,
 }
 
 /// A match with its location resolved, before matches of one key are merged.
@@ -344,6 +347,7 @@ pub fn hits_in(blob: &[u8], path: &str, matches: &[Match], rules: &[Rule]) -> Ve
                 end_column,
                 snippet: snippet(blob, index, line_start, matches, &reach, rules),
                 commit: None,
+                link: None,
             },
             in_head: None,
         });

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use super::ReportOptions;
 use crate::finding::Finding;
 
-const HEADER: [&str; 17] = [
+const HEADER: [&str; 18] = [
     "rule_id",
     "rule_name",
     "provider",
@@ -24,6 +24,7 @@ const HEADER: [&str; 17] = [
     "email",
     "date",
     "in_head",
+    "link",
 ];
 
 /// Writes the header row and one row per location; only the header when there are none.
@@ -61,6 +62,7 @@ pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) ->
                 commit.map_or("", |c| c.email.as_str()),
                 commit.map_or("", |c| c.date.as_str()),
                 in_head,
+                loc.link.as_deref().unwrap_or_default(),
             ])?;
         }
     }

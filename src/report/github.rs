@@ -6,9 +6,13 @@
 //! The runner rejects `col`/`endColumn` on an annotation that spans lines, so a key that spans
 //! lines (a PEM block) is annotated by lines only. `endColumn` is keyhound's own: just past the
 //! key's last character.
+//!
+//! The runner shows only about ten annotations per step, so [`summary`] also renders every
+//! finding as a markdown table for the job's summary page (`$GITHUB_STEP_SUMMARY`).
 
 use std::io::{self, Write};
 
+use super::meta::ScanMeta;
 use super::ReportOptions;
 use crate::finding::{Finding, Location};
 use crate::rules::Severity;
@@ -21,6 +25,80 @@ pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) ->
         }
     }
     Ok(())
+}
+
+/// Rows past this are counted, not listed: GitHub caps a step's summary at 1 MiB.
+const SUMMARY_ROWS: usize = 500;
+
+/// The job summary: a heading with the counts, then one table row per location of a key.
+pub fn summary(findings: &[Finding], show: bool, meta: &ScanMeta) -> String {
+    let places: usize = findings.iter().map(|f| f.locations.len()).sum();
+    let mut out = String::from("## keyhound\n\n");
+    if findings.is_empty() {
+        out.push_str(&format!(
+            "No leaked keys in {} scanned {}.\n\n",
+            meta.counts.files,
+            if meta.counts.commits.is_some() {
+                "blobs"
+            } else {
+                "files"
+            }
+        ));
+        return out;
+    }
+    out.push_str(&format!(
+        "**{} leaked {}** in {} {}.\n\n",
+        findings.len(),
+        if findings.len() == 1 { "key" } else { "keys" },
+        places,
+        if places == 1 { "place" } else { "places" },
+    ));
+    out.push_str("| Severity | Rule | Location | Commit | Secret | Fingerprint |\n");
+    out.push_str("|---|---|---|---|---|---|\n");
+    let mut rows = 0;
+    for f in findings {
+        let secret = if show { f.secret.expose() } else { &f.redacted };
+        for loc in &f.locations {
+            if rows == SUMMARY_ROWS {
+                break;
+            }
+            rows += 1;
+            let path = loc.path.strip_prefix("./").unwrap_or(&loc.path);
+            let place = format!("{path}:{}", loc.line);
+            let place = match &loc.link {
+                Some(link) => format!("[{}]({link})", cell(&place)),
+                None => format!("`{}`", cell(&place)),
+            };
+            let commit = loc
+                .commit
+                .as_ref()
+                .map(|c| format!("`{}`", &c.id[..c.id.len().min(12)]))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "| {} | {} (`{}`) | {place} | {commit} | `{}` | `{}` |\n",
+                f.severity,
+                cell(&f.rule_name),
+                f.rule_id,
+                cell(secret),
+                f.fingerprint
+            ));
+        }
+    }
+    if places > rows {
+        out.push_str(&format!(
+            "\n…and {} more places: see the job log or a JSON report.\n",
+            places - rows
+        ));
+    }
+    out.push('\n');
+    out
+}
+
+/// Text safe inside a markdown table cell (and its code spans).
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+        .replace('`', "'")
+        .replace(['\n', '\r'], " ")
 }
 
 fn command(f: &Finding, loc: &Location, show: bool) -> String {

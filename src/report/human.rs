@@ -201,6 +201,9 @@ fn with_origin(rendered: &str, loc: &Location, color: bool) -> String {
             esc(&c.email),
             c.date
         ));
+        if let Some(link) = &loc.link {
+            origin.push_str(&format!("\n{:gutter$} {bar} {link}", ""));
+        }
     }
     match rendered.split_once('\n') {
         Some((title, rest)) => format!("{title}\n{origin}\n{rest}"),

@@ -1,9 +1,11 @@
-//! `--format json`: one JSON array, one object per finding (see README, "JSON output").
+//! `--format json`: one JSON object: `schema_version`, the scan's metadata (`scan`), and
+//! `findings`, one object per key (see README, "JSON output").
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::meta::{ScanMeta, SCHEMA_VERSION};
 use super::ReportOptions;
 use crate::finding::{Finding, Location};
 
@@ -36,6 +38,8 @@ pub(super) struct Row<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     date: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     in_head: Option<bool>,
 }
 
@@ -62,6 +66,7 @@ pub(super) fn row<'a>(f: &'a Finding, loc: &'a Location, show: bool) -> Row<'a> 
         author: commit.map(|c| c.author.as_str()),
         email: commit.map(|c| c.email.as_str()),
         date: commit.map(|c| c.date.as_str()),
+        link: loc.link.as_deref(),
         in_head: f.in_head,
     }
 }
@@ -89,6 +94,8 @@ struct JsonLocation<'a> {
     email: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     date: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<&'a str>,
 }
 
 fn location(loc: &Location, show: bool) -> JsonLocation<'_> {
@@ -103,11 +110,24 @@ fn location(loc: &Location, show: bool) -> JsonLocation<'_> {
         author: loc.commit.as_ref().map(|c| c.author.as_str()),
         email: loc.commit.as_ref().map(|c| c.email.as_str()),
         date: loc.commit.as_ref().map(|c| c.date.as_str()),
+        link: loc.link.as_deref(),
     }
 }
 
-/// Writes the findings as a pretty-printed JSON array followed by a newline.
-pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+/// Writes the report as one pretty-printed JSON object followed by a newline:
+/// `schema_version`, the scan's metadata, and the findings.
+pub fn write(
+    findings: &[Finding],
+    opts: &ReportOptions,
+    meta: &ScanMeta,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct Document<'a> {
+        schema_version: u32,
+        scan: &'a ScanMeta,
+        findings: Vec<JsonFinding<'a>>,
+    }
     let show = opts.show_secrets;
     let items: Vec<JsonFinding<'_>> = findings
         .iter()
@@ -116,6 +136,11 @@ pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) ->
             locations: f.locations.iter().map(|l| location(l, show)).collect(),
         })
         .collect();
-    serde_json::to_writer_pretty(&mut *out, &items).map_err(io::Error::from)?;
+    let document = Document {
+        schema_version: SCHEMA_VERSION,
+        scan: meta,
+        findings: items,
+    };
+    serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::from)?;
     writeln!(out)
 }

@@ -10,10 +10,12 @@
 pub mod csv;
 pub mod escape;
 pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
 pub mod jsonl;
 pub mod junit;
+pub mod meta;
 pub mod sarif;
 
 use std::io::{self, Write};
@@ -21,6 +23,8 @@ use std::io::{self, Write};
 use crate::cli::Format;
 use crate::finding::Finding;
 use crate::rules::Severity;
+
+pub use meta::ScanMeta;
 
 /// How to write a report.
 #[derive(Debug, Clone, Copy, Default)]
@@ -47,21 +51,37 @@ pub enum HookStage {
     Push,
 }
 
-/// Writes `findings` to `out` in `format`.
+/// Writes `findings` to `out` in `format`, with no scan metadata (a library caller's report).
 pub fn write(
     format: Format,
     findings: &[Finding],
     opts: &ReportOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    write_with(format, findings, opts, &ScanMeta::default(), out)
+}
+
+/// Writes `findings` to `out` in `format`; the formats that describe the scan take it from
+/// `meta`.
+pub fn write_with(
+    format: Format,
+    findings: &[Finding],
+    opts: &ReportOptions,
+    meta: &ScanMeta,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match format {
         Format::Human if opts.compact => human::write_compact(findings, opts, out),
         Format::Human => human::write(findings, opts, out),
-        Format::Json => json::write(findings, opts, out),
-        Format::Jsonl => jsonl::write(findings, opts, out),
-        Format::Sarif => sarif::write(findings, opts, out),
+        Format::Json => json::write(findings, opts, meta, out),
+        Format::Jsonl => {
+            jsonl::write(findings, opts, out)?;
+            jsonl::write_metadata(meta, out)
+        }
+        Format::Sarif => sarif::write(findings, opts, meta, out),
         Format::Junit => junit::write(findings, opts, out),
         Format::Github => github::write(findings, opts, out),
+        Format::Gitlab => gitlab::write(findings, opts, meta, out),
         Format::Csv => csv::write(findings, opts, out),
     }
 }
@@ -72,8 +92,9 @@ pub trait Report {
     /// Takes one final finding. A streaming format writes (and flushes) it now.
     fn add(&mut self, finding: Finding) -> io::Result<()>;
 
-    /// Writes whatever the format can only write at the end, and flushes.
-    fn finish(self: Box<Self>) -> io::Result<()>;
+    /// Writes whatever the format can only write at the end (with what `meta` says about the
+    /// scan), and flushes.
+    fn finish(self: Box<Self>, meta: &ScanMeta) -> io::Result<()>;
 }
 
 /// Opens a report in `format` on `out`.
@@ -105,7 +126,8 @@ impl Report for Streaming<'_> {
         self.out.flush()
     }
 
-    fn finish(mut self: Box<Self>) -> io::Result<()> {
+    fn finish(mut self: Box<Self>, meta: &ScanMeta) -> io::Result<()> {
+        jsonl::write_metadata(meta, &mut self.out)?;
         self.out.flush()
     }
 }
@@ -124,8 +146,8 @@ impl Report for Document<'_> {
         Ok(())
     }
 
-    fn finish(mut self: Box<Self>) -> io::Result<()> {
-        write(self.format, &self.findings, &self.opts, &mut self.out)?;
+    fn finish(mut self: Box<Self>, meta: &ScanMeta) -> io::Result<()> {
+        write_with(self.format, &self.findings, &self.opts, meta, &mut self.out)?;
         self.out.flush()
     }
 }
@@ -202,6 +224,7 @@ mod tests {
                     end_column: 7,
                     snippet: Snippet::default(),
                     commit: None,
+                    link: None,
                 })
                 .collect(),
             verdict: Verdict::Unchecked,
@@ -223,8 +246,8 @@ mod tests {
         );
         report.add(finding(&["c"])).unwrap();
         assert_eq!(out.lines(), 3);
-        report.finish().unwrap();
-        assert_eq!(out.lines(), 3);
+        report.finish(&ScanMeta::default()).unwrap();
+        assert_eq!(out.lines(), 4, "and the scan's metadata record last");
     }
 
     #[test]
@@ -237,7 +260,7 @@ mod tests {
         );
         report.add(finding(&["a"])).unwrap();
         assert_eq!(out.lines(), 0);
-        report.finish().unwrap();
+        report.finish(&ScanMeta::default()).unwrap();
         let log: serde_json::Value = serde_json::from_slice(&out.0.lock().unwrap()).unwrap();
         assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 1);
     }

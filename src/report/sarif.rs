@@ -14,12 +14,14 @@ use std::io::{self, Write};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::meta::{ScanMeta, INFORMATION_URI};
 use super::{level, ReportOptions, REMEDIATION};
 use crate::finding::{Finding, Location};
 use crate::rules::Severity;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-/// Where relative result paths are rooted: the directory keyhound was run in.
+/// Where relative result paths are rooted: the repository's root when the scan is inside one
+/// (named in `originalUriBaseIds`), else the directory keyhound was run in.
 const SRCROOT: &str = "%SRCROOT%";
 /// The name of keyhound's partial fingerprint; bump the version if the hash ever changes.
 const FINGERPRINT_NAME: &str = "keyhound/v1";
@@ -37,8 +39,27 @@ struct Log<'a> {
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
     tool: Tool<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    original_uri_base_ids: Option<BTreeMap<&'static str, BaseUri>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    version_control_provenance: Vec<VersionControl<'a>>,
     column_kind: &'static str,
     results: Vec<SarifResult<'a>>,
+}
+
+#[derive(Serialize)]
+struct BaseUri {
+    uri: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VersionControl<'a> {
+    repository_uri: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revision_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    branch: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -50,8 +71,7 @@ struct Tool<'a> {
 #[serde(rename_all = "camelCase")]
 struct Driver<'a> {
     name: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    information_uri: Option<&'static str>,
+    information_uri: &'static str,
     version: &'static str,
     semantic_version: &'static str,
     rules: Vec<Rule<'a>>,
@@ -64,6 +84,8 @@ struct Rule<'a> {
     name: &'a str,
     short_description: Text,
     full_description: Text,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help_uri: Option<&'a str>,
     help: Help,
     default_configuration: Configuration,
     properties: RuleProperties,
@@ -153,6 +175,9 @@ struct ResultProperties<'a> {
     email: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     date: Option<&'a str>,
+    /// The host's page of this line at the commit (`--platform`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     in_head: Option<bool>,
 }
@@ -169,25 +194,62 @@ fn security_severity(severity: Severity) -> &'static str {
 }
 
 /// Writes the findings as one SARIF log (pretty-printed JSON) followed by a newline.
-pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(
+    findings: &[Finding],
+    opts: &ReportOptions,
+    meta: &ScanMeta,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     // Each rule that fired, once, by id; a result points at its rule by index.
     let mut fired: BTreeMap<&str, &Finding> = BTreeMap::new();
     for f in findings {
         fired.entry(f.rule_id.as_str()).or_insert(f);
     }
     let index: BTreeMap<&str, usize> = fired.keys().enumerate().map(|(i, id)| (*id, i)).collect();
-    let rules = fired.values().map(|f| rule(f)).collect();
+    let rules = fired
+        .values()
+        .map(|f| rule(f, meta.rule_docs.get(&f.rule_id).map(String::as_str)))
+        .collect();
 
     let mut results = Vec::new();
     for f in findings {
-        let mut occurrences: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut occurrences: BTreeMap<String, usize> = BTreeMap::new();
         for loc in &f.locations {
-            let occurrence = occurrences.entry(loc.path.as_str()).or_default();
-            results.push(result(f, loc, *occurrence, index[f.rule_id.as_str()], opts));
+            let path = repository_path(meta, &loc.path).unwrap_or_else(|| loc.path.clone());
+            let occurrence = occurrences.entry(path.clone()).or_default();
+            results.push(result(
+                f,
+                loc,
+                &path,
+                *occurrence,
+                index[f.rule_id.as_str()],
+                opts,
+            ));
             *occurrence += 1;
         }
     }
 
+    let original_uri_base_ids = meta.repository_root.as_ref().map(|root| {
+        let mut uri = String::from("file://");
+        let root = root.to_string_lossy().replace('\\', "/");
+        if !root.starts_with('/') {
+            uri.push('/');
+        }
+        uri.push_str(&percent_encode(root.trim_end_matches('/')));
+        uri.push('/');
+        BTreeMap::from([(SRCROOT, BaseUri { uri })])
+    });
+    let version_control_provenance = meta
+        .repository
+        .iter()
+        .filter_map(|r| {
+            Some(VersionControl {
+                repository_uri: r.url.as_deref()?,
+                revision_id: r.commit.as_deref(),
+                branch: r.branch.as_deref(),
+            })
+        })
+        .collect();
     let log = Log {
         schema: SCHEMA,
         version: "2.1.0",
@@ -195,12 +257,14 @@ pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) ->
             tool: Tool {
                 driver: Driver {
                     name: "keyhound",
-                    information_uri: Some(env!("CARGO_PKG_REPOSITORY")).filter(|u| !u.is_empty()),
+                    information_uri: INFORMATION_URI,
                     version: env!("CARGO_PKG_VERSION"),
                     semantic_version: env!("CARGO_PKG_VERSION"),
                     rules,
                 },
             },
+            original_uri_base_ids,
+            version_control_provenance,
             column_kind: "unicodeCodePoints",
             results,
         }],
@@ -209,7 +273,36 @@ pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) ->
     writeln!(out)
 }
 
-fn rule(f: &Finding) -> Rule<'_> {
+/// `path` (as reported: relative to where keyhound ran, or absolute) relative to the
+/// repository's root, `/`-separated; `None` outside a repository or outside its root.
+fn repository_path(meta: &ScanMeta, path: &str) -> Option<String> {
+    use std::path::{Component, Path, PathBuf};
+    let root = meta.repository_root.as_ref()?;
+    let p = Path::new(path);
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        meta.cwd.as_ref()?.join(p)
+    };
+    let mut normal = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                normal.pop();
+            }
+            other => normal.push(other),
+        }
+    }
+    let rel = normal.strip_prefix(root).ok()?;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+fn rule<'a>(f: &'a Finding, help_uri: Option<&'a str>) -> Rule<'a> {
     let description = f
         .description
         .clone()
@@ -228,6 +321,7 @@ fn rule(f: &Finding) -> Rule<'_> {
             ),
         },
         full_description: Text { text: description },
+        help_uri,
         default_configuration: Configuration {
             level: level(f.severity),
         },
@@ -241,6 +335,7 @@ fn rule(f: &Finding) -> Rule<'_> {
 fn result<'a>(
     f: &'a Finding,
     loc: &'a Location,
+    path: &str,
     occurrence: usize,
     rule_index: usize,
     opts: &ReportOptions,
@@ -258,7 +353,7 @@ fn result<'a>(
             c.author, c.date
         ));
     }
-    let (uri, uri_base_id) = artifact_uri(&loc.path);
+    let (uri, uri_base_id) = artifact_uri(path);
     let commit = loc.commit.as_ref();
     SarifResult {
         rule_id: &f.rule_id,
@@ -278,7 +373,7 @@ fn result<'a>(
         }],
         partial_fingerprints: BTreeMap::from([(
             FINGERPRINT_NAME,
-            location_fingerprint(&f.fingerprint, &loc.path, occurrence),
+            location_fingerprint(&f.fingerprint, path, occurrence),
         )]),
         properties: ResultProperties {
             security_severity: security_severity(f.severity),
@@ -290,6 +385,7 @@ fn result<'a>(
             author: commit.map(|c| c.author.as_str()),
             email: commit.map(|c| c.email.as_str()),
             date: commit.map(|c| c.date.as_str()),
+            link: loc.link.as_deref(),
             in_head: f.in_head,
         },
     }

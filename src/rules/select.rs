@@ -107,10 +107,9 @@ impl RuleSelection {
         }
         rules.rules.retain(|r| {
             let id = r.id.as_str();
-            let chosen = self.only.is_empty() || only.matches(id);
-            // A rule the config disables comes back with --enable-rule; --disable-rule wins.
-            let disabled_by_config = disabled.iter().any(|d| d == id) && !enable.matches(id);
-            chosen && !disabled_by_config && !disable.matches(id)
+            let selected = self.only.is_empty() || only.matches(id);
+            let config_off = disabled.iter().any(|d| d == id);
+            selected && (!config_off || enable.matches(id)) && !disable.matches(id)
         });
         Ok(())
     }

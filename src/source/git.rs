@@ -147,8 +147,36 @@ impl Inventory {
     }
 }
 
+/// A committer-date window (`--since-date`, `--until-date`), Unix seconds, both inclusive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DateWindow {
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+impl DateWindow {
+    pub fn is_open(&self) -> bool {
+        self.since.is_none() && self.until.is_none()
+    }
+
+    fn contains(&self, time: i64) -> bool {
+        !matches!(self.since, Some(s) if time < s) && !matches!(self.until, Some(u) if time > u)
+    }
+}
+
 /// Lists the commits of `selection`, oldest first, and the blobs they introduce.
 pub fn inventory(repo: &Repository, selection: &Selection) -> Result<Inventory, GitError> {
+    inventory_in(repo, selection, DateWindow::default())
+}
+
+/// [`inventory`], keeping only the commits committed within `window`. Like `--since`, a
+/// window reports what its commits add: what an excluded parent already had is not reported
+/// again.
+pub fn inventory_in(
+    repo: &Repository,
+    selection: &Selection,
+    window: DateWindow,
+) -> Result<Inventory, GitError> {
     let mut inv = Inventory::default();
     let mut tips: Vec<Oid> = Vec::new();
     let resolve = |rev: &str| -> Result<Oid, GitError> {
@@ -264,6 +292,15 @@ pub fn inventory(repo: &Repository, selection: &Selection) -> Result<Inventory, 
     if repo.is_shallow() {
         inv.warnings.push(shallow_warning(repo));
     }
+    let dated = !window.is_open();
+    if dated {
+        // A commit that cannot be read stays: the tree walk reports it.
+        inv.commits.retain(|oid| match repo.find_commit(*oid) {
+            Ok(c) => window.contains(c.committer().when().seconds()),
+            Err(_) => true,
+        });
+        inv.narrow = true;
+    }
 
     let mut walker = TreeWalker {
         repo,
@@ -273,7 +310,7 @@ pub fn inventory(repo: &Repository, selection: &Selection) -> Result<Inventory, 
     };
     // A narrow scan reports what its commits add: trees and blobs of the commits it starts
     // from are known already.
-    let boundary: Vec<Oid> = if hidden.is_empty() {
+    let boundary: Vec<Oid> = if hidden.is_empty() && !dated {
         Vec::new()
     } else {
         boundary_commits(repo, &walker.inv.commits, &hidden)

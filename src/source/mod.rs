@@ -1,9 +1,11 @@
 //! Sources: where the bytes come from. A source yields [`Blob`]s and reports what it could not
 //! or would not read as [`Skipped`]; it knows nothing about matching.
 
+pub mod forge;
 pub mod fs;
 pub mod git;
 pub mod globs;
+pub mod scope;
 pub mod staged;
 
 use std::fmt;

@@ -1,9 +1,14 @@
 //! Sending one check: ureq over rustls, no redirects, bounded waits, per-host limits.
 //!
-//! Two agents: one for providers (https only, through `HTTPS_PROXY`/`ALL_PROXY` unless
-//! `NO_PROXY` says otherwise) and one, without proxy, for loopback endpoints (local mocks and
+//! Two agents: one for providers (https only, through the proxy the environment names, see
+//! README "Proxies") and one, without proxy, for loopback endpoints (local mocks and
 //! `rules check`). Neither follows redirects: a redirect is answered as it is and classified
 //! `unknown`, so a key is never re-sent to wherever a server points.
+//!
+//! TLS trusts the system's certificate store (or `SSL_CERT_FILE` / `SSL_CERT_DIR`) as well as
+//! the roots built into keyhound, so that a company proxy that inspects TLS with its own CA
+//! works as it does for the system's own tools. A failure names its cause and the host, never
+//! the URL (a key may be in it).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, ToSocketAddrs};
@@ -11,6 +16,7 @@ use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ureq::http;
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, Proxy};
 
 use super::classify::Answer;
@@ -55,6 +61,10 @@ pub struct Client {
     local: Agent,
     opts: HttpOptions,
     hosts: HostLimiter,
+    /// The proxy remote requests go through, as `host:port` (never its credentials).
+    proxy: Option<String>,
+    /// What went wrong loading the system's certificates, told with a TLS failure.
+    roots_note: Option<String>,
 }
 
 /// The outcome of an exchange: an answer to classify, or why there is none.
@@ -66,11 +76,14 @@ pub enum Outcome {
 
 impl Client {
     pub fn new(opts: HttpOptions) -> Client {
+        let (roots, roots_note) = root_certs();
+        let tls = TlsConfig::builder().root_certs(roots).build();
         let agent = |proxy: Option<Proxy>, https_only: bool| {
             Agent::config_builder()
                 .http_status_as_error(false)
                 .max_redirects(0)
                 .https_only(https_only)
+                .tls_config(tls.clone())
                 .proxy(proxy)
                 .timeout_global(Some(opts.timeout))
                 .timeout_connect(Some(opts.connect_timeout))
@@ -78,10 +91,13 @@ impl Client {
                 .build()
                 .new_agent()
         };
+        let proxy = Proxy::try_from_env();
         Client {
-            remote: agent(Proxy::try_from_env(), true),
+            proxy: proxy.as_ref().map(|p| format!("{}:{}", p.host(), p.port())),
+            remote: agent(proxy, true),
             local: agent(None, false),
             hosts: HostLimiter::new(opts.per_host.max(1)),
+            roots_note,
             opts,
         }
     }
@@ -180,7 +196,7 @@ impl Client {
                 .map(|r| agent.run(r))
                 .map_err(|_| "cannot build the request (a value is not valid in a header)")?,
         };
-        let mut response = result.map_err(|e| self.describe(e))?;
+        let mut response = result.map_err(|e| self.describe(e, req))?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -200,7 +216,7 @@ impl Client {
                 .with_config()
                 .limit(BODY_LIMIT)
                 .read_to_vec()
-                .map_err(|e| self.describe(e))?
+                .map_err(|e| self.describe(e, req))?
         };
         Ok(Answer {
             status,
@@ -209,25 +225,81 @@ impl Client {
         })
     }
 
-    fn describe(&self, error: ureq::Error) -> String {
+    /// Why an exchange failed, naming the cause and the host (and the proxy in between).
+    fn describe(&self, error: ureq::Error, req: &Request) -> String {
+        use std::io::ErrorKind as K;
         use ureq::Error as E;
+        let origin = &req.origin;
+        let host = origin.host.as_str();
+        let port = origin.port.unwrap_or(match origin.scheme {
+            crate::rules::live::Scheme::Http => 80,
+            _ => 443,
+        });
+        let proxy = self.proxy.as_deref().filter(|_| !origin.is_loopback());
+        let via = proxy
+            .map(|p| format!(", through the proxy {p}"))
+            .unwrap_or_default();
+        // Through a proxy, the connection that fails is the one to the proxy.
+        let peer = match proxy {
+            Some(p) => format!("the proxy {p} (for {host})"),
+            None => format!("{host}:{port}"),
+        };
+        let tls = |what: String| {
+            let mut text = format!("TLS: {what} ({host}{via})");
+            if let Some(note) = &self.roots_note {
+                text.push_str(&format!("; {note}"));
+            }
+            text
+        };
         match error {
             E::Timeout(ureq::Timeout::Connect) => format!(
-                "timeout: no connection within {}",
+                "timeout: no connection to {peer} within {}",
                 secs(self.opts.connect_timeout)
             ),
-            E::Timeout(_) => format!("timeout: no answer within {}", secs(self.opts.timeout)),
-            E::HostNotFound => "connection error: host not found".to_string(),
-            E::ConnectionFailed => "connection error: connection failed".to_string(),
-            E::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
-                format!("timeout: no answer within {}", secs(self.opts.timeout))
+            E::Timeout(_) => format!(
+                "timeout: no answer from {host} within {}",
+                secs(self.opts.timeout)
+            ),
+            E::HostNotFound => match proxy {
+                Some(p) => format!("could not resolve the proxy {p} (for {host})"),
+                None => format!("could not resolve {host}"),
+            },
+            E::ConnectionFailed => format!("could not connect to {peer}"),
+            E::ConnectProxyFailed(why) => format!(
+                "the proxy {} refused to connect to {host}:{port}: {}",
+                proxy.unwrap_or("?"),
+                first_words(&why)
+            ),
+            E::Io(e) => match e.kind() {
+                K::TimedOut => format!(
+                    "timeout: no answer from {host} within {}",
+                    secs(self.opts.timeout)
+                ),
+                K::ConnectionRefused => format!("connection refused by {peer}"),
+                K::ConnectionReset | K::ConnectionAborted => {
+                    format!("connection to {peer} closed by the other end")
+                }
+                K::UnexpectedEof => format!("{peer} closed the connection mid-answer"),
+                K::InvalidData => tls(first_words(&e.to_string())),
+                _ if is_resolve_error(&e) => match proxy {
+                    Some(p) => format!("could not resolve the proxy {p} (for {host})"),
+                    None => format!("could not resolve {host}"),
+                },
+                _ => format!(
+                    "connection error with {peer}: {}",
+                    first_words(&e.to_string())
+                ),
+            },
+            E::Tls(what) => tls(what.to_string()),
+            E::Rustls(e) => tls(first_words(&e.to_string())),
+            E::BodyExceedsLimit(_) => {
+                format!("response body from {host} larger than {BODY_LIMIT} bytes")
             }
-            E::Io(e) => format!("connection error: {}", e.kind()),
-            E::Tls(what) => format!("TLS error: {what}"),
-            E::Rustls(e) => format!("TLS error: {e}"),
-            E::BodyExceedsLimit(_) => format!("response body larger than {BODY_LIMIT} bytes"),
             E::RequireHttpsOnly(_) => "refused: plain http to a host that is not loopback".into(),
-            other => format!("request failed: {}", first_words(&other.to_string())),
+            other => format!(
+                "request to {host} failed: {}",
+                first_words(&other.to_string())
+            ),
         }
     }
 }
@@ -254,6 +326,43 @@ fn plain_http_allowed(
         ));
     }
     Ok(())
+}
+
+/// The roots TLS trusts: the system's store (which honours `SSL_CERT_FILE` and `SSL_CERT_DIR`)
+/// and the Mozilla roots built into keyhound, so that neither a bare container nor a company's
+/// own CA leaves checks without a trusted root. Also what went wrong loading the system's.
+fn root_certs() -> (RootCerts, Option<String>) {
+    let native = rustls_native_certs::load_native_certs();
+    let mut certs: Vec<Certificate<'static>> = native
+        .certs
+        .iter()
+        .map(|c| Certificate::from_der(c.as_ref()).to_owned())
+        .collect();
+    certs.extend(
+        webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .map(|c| Certificate::from_der(c.as_ref())),
+    );
+    let note = native
+        .errors
+        .first()
+        .map(|e| format!("system certificates not loaded: {e}"));
+    (RootCerts::new_with_certs(&certs), note)
+}
+
+/// A failed name lookup, as the system resolver reports it (its kind is not specific).
+fn is_resolve_error(e: &std::io::Error) -> bool {
+    let text = e.to_string().to_ascii_lowercase();
+    [
+        "lookup",
+        "resolve",
+        "name or service",
+        "nodename",
+        "no such host",
+        "not known",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
 }
 
 fn secs(d: Duration) -> String {
@@ -460,6 +569,62 @@ mod tests {
         );
         drop(limiter.acquire("api.example.com"));
         assert!(started.elapsed() >= Duration::from_millis(150));
+    }
+
+    fn request_to(url: &str) -> Request {
+        let origin = crate::rules::live::Origin::parse(url).unwrap();
+        Request::for_tests(origin, url)
+    }
+
+    #[test]
+    fn failures_name_the_cause_and_the_host() {
+        use std::io::{Error as IoError, ErrorKind};
+        let mut client = Client::new(HttpOptions::default());
+        client.proxy = None;
+        let github = request_to("https://api.github.com");
+        let io = |kind, text: &str| ureq::Error::Io(IoError::new(kind, text.to_string()));
+        assert_eq!(
+            client.describe(ureq::Error::HostNotFound, &github),
+            "could not resolve api.github.com"
+        );
+        assert_eq!(
+            client.describe(
+                io(
+                    ErrorKind::Other,
+                    "failed to lookup address information: Name or service not known"
+                ),
+                &github
+            ),
+            "could not resolve api.github.com"
+        );
+        let local = request_to("http://127.0.0.1:4321");
+        assert_eq!(
+            client.describe(io(ErrorKind::ConnectionRefused, "refused"), &local),
+            "connection refused by 127.0.0.1:4321"
+        );
+        assert!(client
+            .describe(ureq::Error::Tls("handshake failed"), &github)
+            .starts_with("TLS: handshake failed (api.github.com)"));
+
+        client.proxy = Some("proxy.corp:3128".into());
+        assert_eq!(
+            client.describe(io(ErrorKind::ConnectionRefused, "refused"), &github),
+            "connection refused by the proxy proxy.corp:3128 (for api.github.com)"
+        );
+        assert_eq!(
+            client.describe(io(ErrorKind::ConnectionRefused, "refused"), &local),
+            "connection refused by 127.0.0.1:4321",
+            "loopback never goes through the proxy"
+        );
+        for e in [
+            io(ErrorKind::Other, "weird"),
+            ureq::Error::ConnectionFailed,
+            ureq::Error::BodyStalled,
+        ] {
+            let text = client.describe(e, &github);
+            assert!(!text.contains("uncategorized"), "{text}");
+            assert!(text.contains("api.github.com"), "{text}");
+        }
     }
 
     #[test]

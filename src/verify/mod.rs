@@ -60,6 +60,22 @@ pub struct Request {
     values: Vec<String>,
 }
 
+impl Request {
+    /// A bare GET of `url` at `origin`, for tests of how failures are told.
+    #[cfg(test)]
+    pub(crate) fn for_tests(origin: Origin, url: &str) -> Request {
+        Request {
+            method: "GET".into(),
+            origin,
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+            redacted_url: url.into(),
+            values: Vec::new(),
+        }
+    }
+}
+
 impl fmt::Debug for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Request({} {})", self.method, self.redacted_url)

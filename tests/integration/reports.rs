@@ -142,10 +142,14 @@ fn snapshot(format: &str) {
         stderr(&output)
     );
     let version = regex::escape(env!("CARGO_PKG_VERSION"));
+    let fixtures = regex::escape(&fixtures().display().to_string());
     insta::with_settings!({
         filters => vec![
             (r"in \d+\.\d+s", "in [TIME]"),
-            (&*format!(r#""(version|semanticVersion)": "{version}""#), r#""$1": "[VERSION]""#),
+            (&*format!(r#""(version|semanticVersion)":( ?)"{version}""#), r#""$1":$2"[VERSION]""#),
+            (r#""(started|finished)":( ?)"[^"]+""#, r#""$1":$2"[TIME]""#),
+            (r#""root":( ?)"[^"]+""#, r#""root":$1"[ROOT]""#),
+            (&*fixtures, "[FIXTURES]"),
         ],
         prepend_module_to_snapshot => false,
     }, {
@@ -199,9 +203,13 @@ fn junit_and_csv_of_a_clean_scan() {
     assert!(xml.contains(r#"<testcase classname="keyhound" name="no leaked keys"/>"#));
     let csv = scan(dir.path(), &["--format", "csv"]);
     assert_eq!(stdout(&csv).lines().count(), 1, "the header row only");
-    for format in ["jsonl", "github"] {
-        assert_eq!(stdout(&scan(dir.path(), &["--format", format])), "");
-    }
+    assert_eq!(stdout(&scan(dir.path(), &["--format", "github"])), "");
+    // JSON Lines: no finding lines, only the scan's metadata record.
+    let jsonl = stdout(&scan(dir.path(), &["--format", "jsonl"]));
+    assert_eq!(jsonl.lines().count(), 1, "{jsonl}");
+    let record: Value = serde_json::from_str(&jsonl).unwrap();
+    assert_eq!(record["record"], "scan");
+    assert_eq!(record["counts"]["findings"], 0);
 }
 
 /// The official SARIF 2.1.0 schema (OASIS), vendored in `tests/schemas/` so that a clone
@@ -351,6 +359,7 @@ fn history_findings() -> Vec<Finding> {
                 end_column: 45,
                 snippet: snippet("API_KEY = \""),
                 commit: Some(commit("3f2a", "Ada Lovelace", "2024-03-01T12:00:00+01:00")),
+                link: None,
             },
             Location {
                 path: "src/client.py".to_string(),
@@ -360,6 +369,7 @@ fn history_findings() -> Vec<Finding> {
                 end_column: 42,
                 snippet: snippet("key = \""),
                 commit: Some(commit("9c1d", "Grace Hopper", "2024-05-17T08:30:00Z")),
+                link: None,
             },
         ],
         verdict: Verdict::Unknown {
@@ -445,7 +455,13 @@ fn json_lines_group_back_into_the_json_report() {
 
     // Group the lines by fingerprint, in order of first appearance.
     let mut groups: Vec<(String, Vec<Value>)> = Vec::new();
-    for line in jsonl.lines() {
+    let mut lines: Vec<&str> = jsonl.lines().collect();
+    // The last line is the scan's metadata, as in the JSON report.
+    let meta: Value = serde_json::from_str(lines.pop().unwrap()).unwrap();
+    assert_eq!(meta["record"], "scan");
+    assert_eq!(meta["schema_version"], json["schema_version"]);
+    assert_eq!(meta["counts"], json["scan"]["counts"]);
+    for line in lines {
         let object: Value = serde_json::from_str(line).expect("each line is one JSON object");
         let fp = object["fingerprint"].as_str().unwrap().to_string();
         match groups.iter_mut().find(|g| g.0 == fp) {
@@ -453,7 +469,7 @@ fn json_lines_group_back_into_the_json_report() {
             None => groups.push((fp, vec![object])),
         }
     }
-    let findings = json.as_array().unwrap();
+    let findings = json["findings"].as_array().unwrap();
     assert_eq!(groups.len(), findings.len());
     let location_fields = [
         "path",

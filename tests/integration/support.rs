@@ -67,6 +67,7 @@ impl Tree {
         for var in [
             "CI",
             "GITHUB_ACTIONS",
+            "GITHUB_STEP_SUMMARY",
             "CLICOLOR",
             "CLICOLOR_FORCE",
             "FORCE_COLOR",
@@ -175,13 +176,13 @@ impl Run {
         self
     }
 
-    /// stdout parsed as the JSON array of findings.
+    /// stdout parsed as the JSON report's `findings` array.
     pub fn findings(&self) -> Vec<Value> {
         let value: Value = serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", self.dump()));
-        match value {
-            Value::Array(items) => items,
-            other => panic!("expected a JSON array, got {other}\n{}", self.dump()),
+        match value.get("findings") {
+            Some(Value::Array(items)) => items.clone(),
+            _ => panic!("expected a JSON report with findings\n{}", self.dump()),
         }
     }
 

@@ -207,7 +207,7 @@ fn scan_json(dir: &Path, args: &[&str]) -> (i32, HashMap<String, (String, String
     let report: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", String::from_utf8_lossy(&out.stdout)));
     let mut verdicts = HashMap::new();
-    for f in report.as_array().unwrap() {
+    for f in report["findings"].as_array().unwrap() {
         let detail = f["verdict_detail"].as_str().unwrap_or_default().to_string();
         let verdict = f["verdict"].as_str().unwrap().to_string();
         for loc in f["locations"].as_array().unwrap() {
@@ -694,7 +694,7 @@ fn a_check_can_send_a_value_captured_beside_the_key() {
         .output()
         .unwrap();
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report[0]["verdict"], "valid", "{report}");
+    assert_eq!(report["findings"][0]["verdict"], "valid", "{report}");
     let seen = &mock.requests()[0];
     assert_eq!(seen.url, format!("/v1/keys/{id}"));
     assert_eq!(seen.header("x-key-id"), Some(id.as_str()));
@@ -777,8 +777,11 @@ fn history_checks_keys_found_in_past_commits() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let report: Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
-    assert_eq!(report[0]["verdict"], "valid", "{report} {stderr}");
-    assert_eq!(report[0]["in_head"], false);
+    assert_eq!(
+        report["findings"][0]["verdict"], "valid",
+        "{report} {stderr}"
+    );
+    assert_eq!(report["findings"][0]["in_head"], false);
     assert_eq!(mock.count(&key), 1);
 
     // And without --verify, history sends nothing.
