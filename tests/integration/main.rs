@@ -13,5 +13,6 @@ mod robustness;
 mod rules_cmd;
 mod support;
 mod suppress;
+mod trust;
 mod verify;
 mod walk;

@@ -353,7 +353,23 @@ fn a_malformed_baseline_names_its_file_and_line() {
     ]);
     tree.run(&["scan"])
         .assert_code(2)
-        .assert_stderr_contains(".keyhoundignore:3: `not-a-fingerprint` is not a fingerprint");
+        .assert_stderr_contains(".keyhoundignore:3: not a fingerprint");
+}
+
+#[test]
+fn a_bad_baseline_line_is_never_quoted() {
+    // Failed before: the line was printed verbatim, and a `.env` named as the baseline put its
+    // secret in the CI log.
+    let password = format!("{}{}", "Dragon", "2024!x");
+    let key = pc_live(537);
+    let tree = Tree::new(&[
+        ("app.py", "print('hello')\n"),
+        (".env", &format!("API_KEY={key}\nDB_PASSWORD={password}\n")),
+    ]);
+    let run = tree.run(&["scan", "--baseline", ".env", "app.py"]);
+    run.assert_code(2)
+        .assert_stderr_contains(".env:1: not a fingerprint");
+    run.assert_nowhere(pc_body(&key)).assert_nowhere(&password);
 }
 
 // ---- history and the index ------------------------------------------------------------------
