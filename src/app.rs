@@ -813,6 +813,15 @@ fn suppress_findings(
     .apply(findings, inline);
     tally.suppressed = outcome.counts();
     tally.stale = outcome.stale.len();
+    if outcome.legacy > 0 {
+        tally.warnings.push(format!(
+            "{}: {} {} the old fingerprint format, which gives a guessable secret back to \
+             whoever hashes guesses; `keyhound baseline` rewrites the file in the new one",
+            display_path(&s.baseline),
+            outcome.legacy,
+            plural(outcome.legacy as u64, "entry uses", "entries use"),
+        ));
+    }
     Ok(outcome)
 }
 
