@@ -68,7 +68,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 LoadOptions {
                     builtin: false,
                     paths: files.clone(),
-                    extra: Vec::new(),
+                    ..LoadOptions::default()
                 }
             };
             rules_check(&load, &rule_select(rules))
@@ -179,7 +179,7 @@ fn scan_with(config: &ScanConfig, output: Output, started: Instant) -> Result<Ex
             bail!("{}: no such file or directory", root.display());
         }
     }
-    let matcher = load_matcher(&config.run)?;
+    let matcher = load_matcher(&config.run, output)?;
     let report = open_report(&config.run, output, config.hook.then_some(HookStage::Files))?;
     let mut tally = Tally::default();
     let dir = match &config.run.base {
@@ -263,7 +263,7 @@ fn scan_staged(config: &ScanConfig, output: Output, started: Instant) -> Result<
             files.retain(|f| only.contains(&f.path));
         }
     }
-    let matcher = load_matcher(&config.run)?;
+    let matcher = load_matcher(&config.run, output)?;
     let dir = repo.path().to_path_buf();
     let max = config.walk.max_file_size;
     let tallies: Vec<Tally> = files
@@ -402,7 +402,7 @@ fn run_history(
     hook: Option<HookStage>,
 ) -> Result<ExitCode> {
     let repo = git::open(&config.path)?;
-    let matcher = load_matcher(&config.run)?;
+    let matcher = load_matcher(&config.run, output)?;
     let report = open_report(&config.run, output, hook)?;
     let phase = Instant::now();
     let mut inventory = git::inventory_in(&repo, &config.selection, config.dates)?;
@@ -604,14 +604,26 @@ fn install_hook(args: &InstallHookArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Loads the rules a run asked for and builds the matcher over them.
-fn load_matcher(run: &RunConfig) -> Result<Matcher> {
+/// Loads the rules a run asked for and builds the matcher over them. What repository config
+/// tried and may not do (settings, rules) is warned about here, once per run.
+fn load_matcher(run: &RunConfig, output: Output) -> Result<Matcher> {
     let mut rules = RuleSet::load(&run.rules)?;
+    warn_ignored(run.ignored.iter().chain(&rules.ignored), output);
     run.apply_to_rules(&mut rules)?;
     if rules.is_empty() {
         bail!("no rules to scan with (--no-builtin-rules without --rules)");
     }
     Ok(Matcher::new(rules))
+}
+
+/// Warns about each setting of repository config that was ignored (`FILE:LINE: why`).
+fn warn_ignored<'a>(ignored: impl IntoIterator<Item = &'a String>, output: Output) {
+    if output.quiet {
+        return;
+    }
+    for what in ignored {
+        eprintln!("keyhound: warning: repository config: {what}");
+    }
 }
 
 /// Opens the report a run asked for: on stdout, or on `--output FILE`, created before the
@@ -660,12 +672,7 @@ fn finish(
         finding::reveal_percent(&mut findings, run.redact_visible);
     }
     let checked = if run.verify.enabled {
-        Some(live_checks(
-            &run.verify,
-            matcher.rules(),
-            &mut findings,
-            output,
-        )?)
+        Some(live_checks(&run.verify, matcher.rules(), &mut findings)?)
     } else {
         None
     };
@@ -833,13 +840,8 @@ impl std::fmt::Display for Checked {
 
 /// The live-check stage: one request per unique key whose rule has a check, then each
 /// finding gets its key's verdict. A dry run prints the requests instead of sending them.
-fn live_checks(
-    config: &VerifyConfig,
-    rules: &[Rule],
-    findings: &mut [Finding],
-    output: Output,
-) -> Result<Checked> {
-    check_endpoints(config, rules, output)?;
+fn live_checks(config: &VerifyConfig, rules: &[Rule], findings: &mut [Finding]) -> Result<Checked> {
+    check_endpoints(config, rules)?;
     let jobs = verify::plan(findings, rules, &config.options.endpoints);
     let mut checked = Checked {
         dry_run: config.dry_run,
@@ -865,9 +867,9 @@ fn live_checks(
     Ok(checked)
 }
 
-/// Every endpoint override must name a rule with a live check; one set in a configuration
-/// file is announced, since that file may have come with the repository being scanned.
-fn check_endpoints(config: &VerifyConfig, rules: &[Rule], output: Output) -> Result<()> {
+/// Every endpoint override must name a rule with a live check. Live checks turned on, or
+/// moved, by a config file rather than a flag are announced: the user learns where keys go.
+fn check_endpoints(config: &VerifyConfig, rules: &[Rule]) -> Result<()> {
     let mut ids: Vec<&String> = config.options.endpoints.keys().collect();
     ids.sort();
     for id in ids {
@@ -879,14 +881,19 @@ fn check_endpoints(config: &VerifyConfig, rules: &[Rule], output: Output) -> Res
             Some(_) => {}
         }
     }
-    if !output.quiet {
-        for (id, file) in &config.endpoints_from_file {
-            if let Some(origin) = config.options.endpoints.get(id) {
-                eprintln!(
-                    "keyhound: note: live checks of `{id}` go to {origin} (set in {})",
-                    file
-                );
-            }
+    // Where keys are sent is never hidden, not even by -q.
+    if let Some(origin) = &config.enabled_by_file {
+        eprintln!(
+            "keyhound: note: live checks are on (set in {origin}): each key found is sent to its \
+             rule's provider"
+        );
+    }
+    for (id, file) in &config.endpoints_from_file {
+        if let Some(origin) = config.options.endpoints.get(id) {
+            eprintln!(
+                "keyhound: note: live checks of `{id}` go to {origin} (set in {})",
+                file
+            );
         }
     }
     Ok(())
@@ -903,8 +910,9 @@ fn verify_key(args: &VerifyKeyArgs, output: Output) -> Result<ExitCode> {
         bail!("rule `{}` has no live check", rule.id);
     };
     let settings = Settings::load(Path::new("."), None)?;
+    warn_ignored(&settings.ignored, output);
     let config = VerifyConfig::live(&args.live, &settings.live_checks)?;
-    check_endpoints(&config, rules.rules(), output)?;
+    check_endpoints(&config, rules.rules())?;
 
     let stdin = io::stdin();
     let mut text = String::new();
@@ -983,7 +991,14 @@ fn suppress_findings(
     let s = &run.suppress;
     // `keyhound baseline` records every finding, baselined before or not.
     let baseline = if s.use_baseline && s.write_to.is_none() && s.baseline.is_file() {
-        Some(Baseline::read(&s.baseline)?)
+        match suppress::baseline::confined(&s.baseline, s.baseline_within.as_deref()) {
+            Ok(path) => Some(Baseline::read(&path)?),
+            // Reporting more is the safe way to fail: the baseline is left out, and said so.
+            Err(e) => {
+                tally.warnings.push(format!("{e}; it is ignored"));
+                None
+            }
+        }
     } else {
         None
     };
@@ -996,6 +1011,15 @@ fn suppress_findings(
     .apply(findings, inline);
     tally.suppressed = outcome.counts();
     tally.stale = outcome.stale.len();
+    if outcome.legacy > 0 {
+        tally.warnings.push(format!(
+            "{}: {} {} the old fingerprint format, which gives a guessable secret back to \
+             whoever hashes guesses; `keyhound baseline` rewrites the file in the new one",
+            display_path(&s.baseline),
+            outcome.legacy,
+            plural(outcome.legacy as u64, "entry uses", "entries use"),
+        ));
+    }
     Ok(outcome)
 }
 
@@ -1008,7 +1032,8 @@ fn write_baseline(
     tally: &Tally,
     started: Instant,
 ) -> Result<ExitCode> {
-    let entries = suppress::baseline::write(path, findings)?;
+    let entries =
+        suppress::baseline::write(path, findings, run.suppress.baseline_within.as_deref())?;
     if !output.quiet {
         for warning in &tally.warnings {
             eprintln!("keyhound: warning: {warning}");

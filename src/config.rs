@@ -81,6 +81,8 @@ pub struct RunConfig {
     pub suppress: SuppressConfig,
     /// The config's `[verify]` table, for the live-check stage.
     pub live_checks: LiveCheckConfig,
+    /// Settings of repository config that were ignored (`FILE:LINE: why`), to be warned about.
+    pub ignored: Vec<String>,
 }
 
 /// What is not reported: config allowlists and the baseline.
@@ -94,6 +96,9 @@ pub struct SuppressConfig {
     /// `--baseline` named the file: it must exist. A default or configured baseline that does
     /// not exist yet is simply empty.
     pub baseline_required: bool,
+    /// The directory the baseline must resolve inside (symlinks followed), when the scanned
+    /// tree chose it (the default file, or repository config); `None` when the user did.
+    pub baseline_within: Option<PathBuf>,
     /// `--fail-on-stale-baseline`.
     pub fail_on_stale: bool,
     /// The scan sees everything a baseline may list (the whole base directory, or the whole
@@ -109,6 +114,7 @@ impl RunConfig {
     pub fn from_args(args: &RunArgs, settings: &Settings) -> Result<RunConfig, ConfigError> {
         let mut rules = rule_load(&args.rules);
         rules.extra = settings.rules.clone();
+        rules.repository = settings.repository_rules.clone();
         let flags = &args.suppress;
         Ok(RunConfig {
             rules,
@@ -132,11 +138,14 @@ impl RunConfig {
                     .unwrap_or_else(|| settings.baseline_path()),
                 use_baseline: !flags.no_baseline,
                 baseline_required: flags.baseline.is_some(),
+                baseline_within: (flags.baseline.is_none() && settings.baseline_confined)
+                    .then(|| settings.base.clone()),
                 fail_on_stale: flags.fail_on_stale_baseline,
                 whole: false,
                 write_to: None,
             },
             live_checks: settings.live_checks.clone(),
+            ignored: settings.ignored.clone(),
         })
     }
 
@@ -198,8 +207,11 @@ pub struct VerifyConfig {
     pub fail_on_valid_only: bool,
     pub options: VerifyOptions,
     /// Endpoints set in a configuration file rather than on the command line, with where
-    /// (`FILE:LINE`): the user is told, since such a file may come with the repository scanned.
+    /// (`FILE:LINE`): the user is told, even with `-q`, where keys will go.
     pub endpoints_from_file: Vec<(String, String)>,
+    /// Where live checks were turned on by a config file (`FILE:LINE`) rather than a flag:
+    /// announced, even with `-q`, since keys then leave the machine without `--verify`.
+    pub enabled_by_file: Option<String>,
 }
 
 impl VerifyConfig {
@@ -208,13 +220,17 @@ impl VerifyConfig {
         args: &VerifyArgs,
         file: &LiveCheckConfig,
     ) -> Result<VerifyConfig, ConfigError> {
-        let enabled = args.verify || args.live.verify_dry_run || file.enabled.value;
+        let flagged = args.verify || args.live.verify_dry_run;
+        let enabled = flagged || file.enabled.value;
         let mut config = if enabled {
             VerifyConfig::live(&args.live, file)?
         } else {
             VerifyConfig::default()
         };
         config.enabled = enabled;
+        if !flagged && enabled {
+            config.enabled_by_file = Some(file.enabled.origin.to_string());
+        }
         config.only_valid = args.only_valid;
         config.fail_on_valid_only = args.fail_on == FailOn::Valid;
         Ok(config)
@@ -266,6 +282,7 @@ impl VerifyConfig {
                 ..VerifyOptions::default()
             },
             endpoints_from_file,
+            enabled_by_file: None,
         })
     }
 }
@@ -420,5 +437,6 @@ pub fn rule_load(args: &RuleArgs) -> LoadOptions {
         builtin: !args.no_builtin_rules,
         paths: args.rule_paths.clone(),
         extra: Vec::new(),
+        repository: Vec::new(),
     }
 }

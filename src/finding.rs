@@ -5,10 +5,13 @@
 //! `Display` never show it, so it cannot reach a log or a report by accident; a report shows
 //! it only by calling [`Secret::expose`], which it does only under `--show-secrets`.
 
+pub mod fingerprint;
+
 use std::fmt;
 use std::ops::Range;
 
-use sha2::{Digest, Sha256};
+use memchr::{memchr, memrchr};
+use rayon::prelude::*;
 
 pub mod lines;
 
@@ -101,14 +104,10 @@ pub fn reveal_percent(findings: &mut [Finding], percent: u8) {
     }
 }
 
-/// A hash of the rule id and the secret: stable across edits and moves, safe to store.
-pub fn fingerprint(rule_id: &str, secret: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(rule_id.as_bytes());
-    hasher.update([0]);
-    hasher.update(secret.as_bytes());
-    let digest = hasher.finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+/// A hash of the rule and the secret: stable across edits, moves, machines and runs, safe to
+/// publish (see [`fingerprint`] for how a guessable secret is kept from guessing).
+pub fn fingerprint_for(rule: &Rule, secret: &str) -> String {
+    fingerprint::fingerprint(&rule.id, &rule.keywords, rule.generic, secret)
 }
 
 /// The result of a live check against the key's provider.
@@ -462,7 +461,8 @@ pub fn findings_from(hits: Vec<Hit>, rules: &[Rule]) -> Vec<Finding> {
                 secret: hit.secret.clone(),
                 captures: hit.captures.clone(),
                 redacted: redact(hit.secret.expose(), &rule.keywords),
-                fingerprint: fingerprint(&rule.id, hit.secret.expose()),
+                // Set below, in parallel: a guessable secret's hash is deliberately slow.
+                fingerprint: String::new(),
                 entropy: hit.entropy,
                 locations: Vec::new(),
                 verdict: Verdict::Unchecked,
@@ -473,7 +473,14 @@ pub fn findings_from(hits: Vec<Hit>, rules: &[Rule]) -> Vec<Finding> {
             finding.in_head = Some(finding.in_head.unwrap_or(false) || in_head);
         }
     }
-    let mut findings: Vec<Finding> = by_key.into_values().collect();
+    let mut keyed: Vec<(usize, Finding)> = by_key
+        .into_iter()
+        .map(|((rule, _), finding)| (rule, finding))
+        .collect();
+    keyed.par_iter_mut().for_each(|(rule, f)| {
+        f.fingerprint = fingerprint_for(&rules[*rule], f.secret.expose());
+    });
+    let mut findings: Vec<Finding> = keyed.into_iter().map(|(_, f)| f).collect();
     for f in &mut findings {
         // Oldest commit first (history), so the first location is where the key appeared.
         f.locations
@@ -532,10 +539,11 @@ mod tests {
 
     #[test]
     fn fingerprint_depends_on_rule_and_secret() {
-        let a = fingerprint("r1", "s");
+        let fp = |rule: &str, secret: &str| fingerprint::fingerprint(rule, &[], false, secret);
+        let a = fp("r1", "s");
         assert_eq!(a.len(), 32);
-        assert_ne!(a, fingerprint("r2", "s"));
-        assert_ne!(a, fingerprint("r1", "t"));
-        assert_eq!(a, fingerprint("r1", "s"));
+        assert_ne!(a, fp("r2", "s"));
+        assert_ne!(a, fp("r1", "t"));
+        assert_eq!(a, fp("r1", "s"));
     }
 }

@@ -1,14 +1,21 @@
 //! The config file, `.keyhound.toml`: where it is, what it says, and what that means.
 //!
-//! Found by `--config FILE`, else `$KEYHOUND_CONFIG`, else `.keyhound.toml` at the repository
-//! root (the scanned directory outside git). [`ConfigFile`] is the serde mirror, with
+//! The user's own config file (`$XDG_CONFIG_HOME/keyhound/config.toml`) is read first; over it,
+//! `--config FILE`, else `$KEYHOUND_CONFIG`, else `.keyhound.toml` at the repository root (the
+//! scanned directory outside git). [`ConfigFile`] is the serde mirror, with
 //! `deny_unknown_fields` everywhere so that a typo is an error naming the file, the line and the
 //! key rather than a setting silently ignored; [`Settings`] is what it means, every value with
 //! the place that set it so that `keyhound config` can say where each part came from.
+//!
+//! A `.keyhound.toml` found in the scanned tree came with the code, and the code is untrusted
+//! (a pull request's checkout, a repository sent for an audit). Such *repository config* may
+//! narrow what is reported, never widen where keys go: a setting that would turn live checks on,
+//! move them to another host, give a repository rule a live check or reach a file outside the
+//! tree is ignored with a warning naming its line (see [`Settings::ignored`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -16,9 +23,11 @@ use toml::Spanned;
 
 use crate::cli::parse_size;
 use crate::rules::spec::{ProviderSpec, RuleSpec};
-use crate::rules::{compile_spec, line_of, rule_id_at, Rule, RuleError};
+use crate::rules::{
+    compile_spec, line_of, matches_everything, rule_id_at, without_values, Rule, RuleError,
+};
 use crate::source::fs::DEFAULT_MAX_FILE_SIZE;
-use crate::source::globs::PathGlobs;
+use crate::source::globs::{is_blank_glob, PathGlobs};
 use crate::suppress::{Allowlist, Allowlists};
 
 /// The config file's name at the repository root.
@@ -27,6 +36,8 @@ pub const CONFIG_FILE: &str = ".keyhound.toml";
 pub const CONFIG_ENV: &str = "KEYHOUND_CONFIG";
 /// The baseline's name at the repository root, unless the config names another.
 pub const BASELINE_FILE: &str = ".keyhoundignore";
+/// The user's own config file, below `$XDG_CONFIG_HOME` (else `~/.config`).
+pub const USER_CONFIG: &str = "keyhound/config.toml";
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -71,7 +82,7 @@ pub struct ConfigFile {
     #[serde(default)]
     pub max_file_size: Option<Spanned<toml::Value>>,
     #[serde(default)]
-    pub exclude_paths: Option<Spanned<Vec<String>>>,
+    pub exclude_paths: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub disable_rules: Vec<Spanned<String>>,
     /// The global allowlist.
@@ -98,11 +109,11 @@ pub struct ConfigFile {
 #[serde(deny_unknown_fields)]
 pub struct AllowTable {
     #[serde(default)]
-    pub paths: Vec<String>,
+    pub paths: Vec<Spanned<String>>,
     #[serde(default)]
-    pub regexes: Vec<String>,
+    pub regexes: Vec<Spanned<String>>,
     #[serde(default)]
-    pub stopwords: Vec<String>,
+    pub stopwords: Vec<Spanned<String>>,
 }
 
 /// `[rules.<id>]`.
@@ -172,8 +183,18 @@ pub enum FoundBy {
     Flag,
     /// `$KEYHOUND_CONFIG`.
     Env,
-    /// `.keyhound.toml` at the base directory.
+    /// `.keyhound.toml` at the base directory: repository config, untrusted.
     Discovery,
+    /// The user's own config file (`$XDG_CONFIG_HOME/keyhound/config.toml`).
+    User,
+}
+
+impl FoundBy {
+    /// Whether the file came with the scanned tree rather than from the user: it may narrow
+    /// what is reported, never send keys anywhere or reach outside the tree.
+    pub fn is_repository(self) -> bool {
+        self == FoundBy::Discovery
+    }
 }
 
 impl fmt::Display for FoundBy {
@@ -182,6 +203,7 @@ impl fmt::Display for FoundBy {
             FoundBy::Flag => "--config",
             FoundBy::Env => CONFIG_ENV,
             FoundBy::Discovery => "found at the base directory",
+            FoundBy::User => "the user's config",
         })
     }
 }
@@ -227,17 +249,28 @@ pub struct Settings {
     pub base: PathBuf,
     /// Whether `base` is a repository's root.
     pub in_repository: bool,
-    /// The config file read, if any.
+    /// The config file read over the user's (`--config`, `$KEYHOUND_CONFIG` or discovery), if any.
     pub source: Option<ConfigSource>,
+    /// The user's own config file, if there is one.
+    pub user: Option<ConfigSource>,
+    /// Settings of repository config that were ignored because only the user may make them,
+    /// each as `FILE:LINE: what and why`. Every command that reads the config prints them.
+    pub ignored: Vec<String>,
     pub max_file_size: Sourced<u64>,
     pub exclude_paths: Sourced<PathGlobs>,
     pub disable_rules: Vec<Sourced<String>>,
     pub allowlists: Allowlists,
     /// The baseline file as written (relative to `base`).
     pub baseline: Sourced<String>,
+    /// The baseline must resolve inside `base` (symlinks followed): true unless the user's own
+    /// config named it. The default file and one named by repository config came with the tree.
+    pub baseline_confined: bool,
     pub live_checks: LiveCheckConfig,
-    /// The `[[rule]]` tables, compiled.
+    /// The `[[rule]]` tables of the user's config files, compiled.
     pub rules: Vec<Rule>,
+    /// The `[[rule]]` tables of repository config, compiled without live checks: they may add
+    /// rules, never replace one (see [`crate::rules::LoadOptions::repository`]).
+    pub repository_rules: Vec<Rule>,
 }
 
 impl Settings {
@@ -247,32 +280,46 @@ impl Settings {
             base,
             in_repository,
             source: None,
+            user: None,
+            ignored: Vec::new(),
             max_file_size: Sourced::default_value(DEFAULT_MAX_FILE_SIZE),
             exclude_paths: Sourced::default_value(PathGlobs::default()),
             disable_rules: Vec::new(),
             allowlists: Allowlists::default(),
             baseline: Sourced::default_value(BASELINE_FILE.to_string()),
+            baseline_confined: true,
             live_checks: LiveCheckConfig::default(),
             rules: Vec::new(),
+            repository_rules: Vec::new(),
         }
     }
 
-    /// Finds and reads the config file for a scan of `scanned` (a file or directory):
-    /// `flag`, else `$KEYHOUND_CONFIG`, else `.keyhound.toml` at the base directory.
+    /// Finds and reads the config files for a scan of `scanned` (a file or directory): the
+    /// user's own config if it exists, then over it `flag`, else `$KEYHOUND_CONFIG`, else
+    /// `.keyhound.toml` at the base directory.
     pub fn load(scanned: &Path, flag: Option<&Path>) -> Result<Settings, ConfigError> {
         let (base, in_repository) = base_dir(scanned);
+        let mut settings = Settings::defaults(base, in_repository);
+        if let Some(user) = user_config_path().filter(|p| p.is_file()) {
+            settings = Settings::read(settings, user, FoundBy::User)?;
+        }
         let env = std::env::var_os(CONFIG_ENV).filter(|v| !v.is_empty());
         let (path, found_by) = match (flag, env) {
             (Some(p), _) => (p.to_path_buf(), FoundBy::Flag),
             (None, Some(p)) => (PathBuf::from(p), FoundBy::Env),
             (None, None) => {
-                let p = base.join(CONFIG_FILE);
+                let p = settings.base.join(CONFIG_FILE);
                 if !p.is_file() {
-                    return Ok(Settings::defaults(base, in_repository));
+                    return Ok(settings);
                 }
                 (p, FoundBy::Discovery)
             }
         };
+        Settings::read(settings, path, found_by)
+    }
+
+    /// Reads one config file over `settings`.
+    fn read(settings: Settings, path: PathBuf, found_by: FoundBy) -> Result<Settings, ConfigError> {
         let display = display_path(&path);
         let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
             file: display.clone(),
@@ -283,22 +330,22 @@ impl Settings {
             display,
             found_by,
         };
-        Settings::parse(Settings::defaults(base, in_repository), source, &text)
+        Settings::parse(settings, source, &text)
     }
 
-    /// Parses config text over `defaults`.
+    /// Parses config text over `defaults` (keyhound's defaults, or the user's config). A
+    /// setting repository config may not make is left out and recorded in `ignored`.
     pub fn parse(
         defaults: Settings,
         source: ConfigSource,
         text: &str,
     ) -> Result<Settings, ConfigError> {
         let file = source.display.clone();
+        let repository = source.found_by.is_repository();
         let spec: ConfigFile = toml::from_str(text).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
-            let message = e
-                .message()
-                .trim()
-                .replacen("unknown field", "unknown key", 1);
+            let message =
+                without_values(e.message().trim()).replacen("unknown field", "unknown key", 1);
             let rule = in_rule_table(text, offset)
                 .then(|| rule_id_at(text, offset))
                 .flatten()
@@ -320,27 +367,42 @@ impl Settings {
             message,
         };
         let mut s = defaults;
+        // A setting repository config may not make: `FILE:LINE: what and why`.
+        let ignore = |span: std::ops::Range<usize>, what: String| {
+            format!("{file}:{}: {what}", line_of(text, span.start))
+        };
+        let mut ignored = Vec::new();
 
         if let Some(v) = spec.max_file_size {
             let size = match v.get_ref() {
                 toml::Value::Integer(n) if *n >= 0 => Ok(*n as u64),
                 toml::Value::String(t) => parse_size(t),
-                other => Err(format!(
-                    "`{other}` is not a size such as 1048576 or \"100M\""
-                )),
+                _ => Err(String::new()),
             }
-            .map_err(|m| invalid(v.span(), format!("max_file_size: {m}")))?;
+            .map_err(|_| {
+                invalid(
+                    v.span(),
+                    "max_file_size: not a size such as 1048576 or \"100M\"".into(),
+                )
+            })?;
             s.max_file_size = Sourced {
                 value: size,
                 origin: at(v.span()),
             };
         }
         if let Some(v) = spec.exclude_paths {
-            let globs = PathGlobs::new(v.get_ref())
-                .map_err(|e| invalid(v.span(), format!("exclude_paths: {e}")))?;
+            let span = v.span();
+            let patterns = non_empty(
+                v.into_inner(),
+                is_blank_glob,
+                "exclude_paths: an empty glob matches every path, so nothing would be scanned",
+                &invalid,
+            )?;
+            let globs = PathGlobs::new(&patterns)
+                .map_err(|e| invalid(span.clone(), format!("exclude_paths: {e}")))?;
             s.exclude_paths = Sourced {
                 value: globs,
-                origin: at(v.span()),
+                origin: at(span),
             };
         }
         for id in spec.disable_rules {
@@ -351,27 +413,41 @@ impl Settings {
         }
         if let Some(table) = spec.allow {
             let origin = at(table.span()).to_string();
-            s.allowlists.global = Some(
-                allowlist(origin, table.get_ref())
-                    .map_err(|m| invalid(table.span(), format!("[allow]: {m}")))?,
-            );
+            let span = table.span();
+            s.allowlists.global = Some(allowlist(
+                origin,
+                table.into_inner(),
+                "[allow]",
+                span,
+                &invalid,
+            )?);
         }
         for (id, table) in spec.rules {
-            let Some(allow) = &table.allow else {
+            let Some(allow) = table.allow else {
                 continue;
             };
             let origin = at(allow.span()).to_string();
-            let list = allowlist(origin, allow.get_ref())
-                .map_err(|m| invalid(allow.span(), format!("[rules.{id}.allow]: {m}")))?;
+            let span = allow.span();
+            let key = format!("[rules.{id}.allow]");
+            let list = allowlist(origin, allow.into_inner(), &key, span, &invalid)?;
             s.allowlists.rules.insert(id, list);
         }
         if let Some(verify) = spec.verify {
             let live = &mut s.live_checks;
             if let Some(v) = verify.enabled {
-                live.enabled = Sourced {
-                    value: *v.get_ref(),
-                    origin: at(v.span()),
-                };
+                if repository && *v.get_ref() {
+                    ignored.push(ignore(
+                        v.span(),
+                        "`[verify] enabled = true` is ignored: repository config cannot turn \
+                         live checks on (use --verify, or set it in your own config)"
+                            .into(),
+                    ));
+                } else {
+                    live.enabled = Sourced {
+                        value: *v.get_ref(),
+                        origin: at(v.span()),
+                    };
+                }
             }
             for (name, value, slot) in [
                 ("timeout", verify.timeout, &mut live.timeout),
@@ -383,13 +459,25 @@ impl Settings {
             ] {
                 if let Some(v) = value {
                     *slot = Sourced {
-                        value: parse_duration(v.get_ref())
-                            .map_err(|m| invalid(v.span(), format!("verify.{name}: {m}")))?,
+                        value: parse_duration(v.get_ref()).map_err(|m| {
+                            invalid(v.span(), format!("verify.{name}: {}", without_values(&m)))
+                        })?,
                         origin: at(v.span()),
                     };
                 }
             }
             for (id, url) in verify.endpoints {
+                if repository {
+                    ignored.push(ignore(
+                        url.span(),
+                        format!(
+                            "`[verify.endpoints] {id}` is ignored: repository config cannot move \
+                             a live check to another host (use --endpoint, or set it in your own \
+                             config)"
+                        ),
+                    ));
+                    continue;
+                }
                 let u = url.get_ref();
                 if !(u.starts_with("https://") || u.starts_with("http://")) {
                     return Err(invalid(
@@ -410,20 +498,35 @@ impl Settings {
             if b.get_ref().trim().is_empty() {
                 return Err(invalid(b.span(), "baseline: must name a file".into()));
             }
-            s.baseline = Sourced {
-                origin: at(b.span()),
-                value: b.into_inner(),
-            };
+            if repository && !stays_inside(Path::new(b.get_ref())) {
+                ignored.push(ignore(
+                    b.span(),
+                    "`baseline` is ignored: repository config may only name a file inside the \
+                     repository (use --baseline, or set it in your own config)"
+                        .into(),
+                ));
+            } else {
+                s.baseline_confined = repository;
+                s.baseline = Sourced {
+                    origin: at(b.span()),
+                    value: b.into_inner(),
+                };
+            }
         }
         let provider = spec
             .provider
             .as_ref()
             .map(|p| p.name.clone())
             .unwrap_or_default();
-        for rs in spec.rule {
+        for mut rs in spec.rule {
             let line = line_of(text, rs.id.span().start);
             let id = rs.id.get_ref().clone();
-            if let Some(first) = s.rules.iter().find(|r| r.id == id) {
+            let same_file = if repository {
+                &s.repository_rules
+            } else {
+                &s.rules
+            };
+            if let Some(first) = same_file.iter().find(|r| r.id == id && r.origin == file) {
                 return Err(RuleError::Duplicate {
                     file: file.clone(),
                     line,
@@ -431,6 +534,18 @@ impl Settings {
                     first: format!("{file}:{}", first.line),
                 }
                 .into());
+            }
+            if repository {
+                if let Some(check) = rs.verify.take() {
+                    ignored.push(ignore(
+                        check.span(),
+                        format!(
+                            "rule `{id}`: `[rule.verify]` is ignored: a rule from repository \
+                             config has no live check (put the rule in a --rules file or your \
+                             own config to check its keys)"
+                        ),
+                    ));
+                }
             }
             let mut rule =
                 compile_spec(rs, &provider, &file).map_err(|message| RuleError::Invalid {
@@ -440,9 +555,18 @@ impl Settings {
                     message,
                 })?;
             rule.line = line;
-            s.rules.push(rule);
+            if repository {
+                s.repository_rules.push(rule);
+            } else {
+                s.rules.push(rule);
+            }
         }
-        s.source = Some(source);
+        s.ignored.extend(ignored);
+        if source.found_by == FoundBy::User {
+            s.user = Some(source);
+        } else {
+            s.source = Some(source);
+        }
         Ok(s)
     }
 
@@ -452,8 +576,84 @@ impl Settings {
     }
 }
 
-fn allowlist(origin: String, table: &AllowTable) -> Result<Allowlist, String> {
-    Allowlist::new(origin, &table.paths, &table.regexes, &table.stopwords)
+/// Compiles one `[allow]` / `[rules.<id>.allow]` table. An empty entry would match everything
+/// and allow every finding: it is an error naming its line, never a silent "allow all".
+fn allowlist(
+    origin: String,
+    table: AllowTable,
+    key: &str,
+    span: std::ops::Range<usize>,
+    invalid: &impl Fn(std::ops::Range<usize>, String) -> ConfigError,
+) -> Result<Allowlist, ConfigError> {
+    let paths = non_empty(
+        table.paths,
+        is_blank_glob,
+        &format!("{key} paths: an empty glob matches every path, so it would allow everything"),
+        invalid,
+    )?;
+    let regexes = non_empty(
+        table.regexes,
+        matches_everything,
+        &format!(
+            "{key} regexes: this regex matches the empty string, so every secret, and would \
+             allow everything"
+        ),
+        invalid,
+    )?;
+    let stopwords = non_empty(
+        table.stopwords,
+        |w| w.trim().is_empty(),
+        &format!(
+            "{key} stopwords: an empty stopword is part of every secret, so it would allow \
+             everything"
+        ),
+        invalid,
+    )?;
+    Allowlist::new(origin, &paths, &regexes, &stopwords)
+        .map_err(|m| invalid(span, format!("{key}: {m}")))
+}
+
+/// The entries of a list, or an error at the line of the first one that `empty` says would
+/// match everything.
+fn non_empty(
+    values: Vec<Spanned<String>>,
+    empty: fn(&str) -> bool,
+    message: &str,
+    invalid: &impl Fn(std::ops::Range<usize>, String) -> ConfigError,
+) -> Result<Vec<String>, ConfigError> {
+    values
+        .into_iter()
+        .map(|v| {
+            if empty(v.get_ref()) {
+                Err(invalid(v.span(), message.to_string()))
+            } else {
+                Ok(v.into_inner())
+            }
+        })
+        .collect()
+}
+
+/// Whether a relative path written in repository config stays inside the base directory as
+/// written: no root, no drive, no `..`. (Symlinks are checked when the file is opened.)
+fn stays_inside(path: &Path) -> bool {
+    path.components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+}
+
+/// The user's own config file: `$XDG_CONFIG_HOME/keyhound/config.toml`, else
+/// `~/.config/keyhound/config.toml`. Only an absolute `XDG_CONFIG_HOME` counts, as the XDG
+/// specification says.
+pub fn user_config_path() -> Option<PathBuf> {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let dir = var("XDG_CONFIG_HOME")
+        .filter(|p| p.is_absolute())
+        .or_else(|| var("HOME").map(|home| home.join(".config")))
+        .or_else(|| var("APPDATA"))?;
+    Some(dir.join(USER_CONFIG))
 }
 
 /// The base directory for a scan of `scanned`: the root of the repository it is in, else the

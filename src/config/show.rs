@@ -23,14 +23,25 @@ pub fn render(settings: &Settings) -> String {
         "# base directory: {} ({base_kind}); path globs and the baseline are relative to it",
         settings.base.display()
     );
+    if let Some(user) = &settings.user {
+        let _ = writeln!(out, "# user config: {} (your own, trusted)", user.display);
+    }
     match &settings.source {
         Some(source) => {
             let how = match source.found_by {
                 FoundBy::Flag => "named by --config".to_string(),
                 FoundBy::Env => format!("named by ${CONFIG_ENV}"),
                 FoundBy::Discovery => format!("{CONFIG_FILE} at the base directory"),
+                FoundBy::User => "your own".to_string(),
             };
             let _ = writeln!(out, "# config file: {} ({how})", source.display);
+            if source.found_by.is_repository() {
+                let _ = writeln!(
+                    out,
+                    "# repository config: it may narrow what is reported, never turn live checks \
+                     on, move them, or reach outside the tree"
+                );
+            }
         }
         None => {
             let _ = writeln!(
@@ -38,6 +49,9 @@ pub fn render(settings: &Settings) -> String {
                 "# config file: none (no --config, no ${CONFIG_ENV}, no {CONFIG_FILE} at the base directory)"
             );
         }
+    }
+    for what in &settings.ignored {
+        let _ = writeln!(out, "# ignored: {what}");
     }
     let _ = writeln!(
         out,
@@ -119,12 +133,12 @@ pub fn render(settings: &Settings) -> String {
         }
     }
 
-    if !settings.rules.is_empty() {
+    if !settings.rules.is_empty() || !settings.repository_rules.is_empty() {
         let _ = writeln!(
             out,
             "\n# Rules added by [[rule]] tables (`keyhound rules list` lists every rule):"
         );
-        for rule in &settings.rules {
+        for rule in settings.rules.iter().chain(&settings.repository_rules) {
             let _ = writeln!(
                 out,
                 "#   {}: {}  (from {}:{})",
@@ -193,6 +207,7 @@ mod tests {
         assert!(shown.contains("timeout = \"10s\"  # default"), "{shown}");
         let reparsed: ConfigFile =
             toml::from_str(&shown).unwrap_or_else(|e| panic!("{e}\n{shown}"));
-        assert_eq!(reparsed.allow.unwrap().get_ref().regexes, vec![r#"^a\d"b"#]);
+        let regexes = &reparsed.allow.unwrap().into_inner().regexes;
+        assert_eq!(regexes[0].get_ref(), r#"^a\d"b"#);
     }
 }

@@ -85,6 +85,21 @@ pub enum RuleError {
     /// `--only-rules`, `--enable-rule` or `--disable-rule` named no rule, or is not a glob.
     #[error("{message}")]
     Select { message: String },
+    /// A user rule with a built-in rule's id: replacing a built-in rule silently would change
+    /// what is found, and where its keys are checked, behind `rules list`'s back.
+    #[error(
+        "{file}:{line}: rule `{rule}` has the id of the built-in rule in {builtin}: a rule cannot \
+         replace a built-in one; give it another id (and `disable_rules` the built-in rule if it \
+         should not run)"
+    )]
+    ReplacesBuiltin {
+        file: String,
+        line: usize,
+        rule: String,
+        builtin: String,
+    },
+    #[error("{path}: {what}: `--rules` must add at least one rule")]
+    NoRules { path: String, what: &'static str },
 }
 
 /// Words that must occur near a match, compiled for a case-insensitive search.
@@ -126,6 +141,18 @@ impl Allow {
                 .build()
                 .parse(r)
                 .map_err(|e| format!("allow regex `{r}` does not parse:\n{e}"))?;
+            if matches_everything(r) {
+                return Err(
+                    "an allow regex matches the empty string, so every secret: it would allow \
+                     everything"
+                        .into(),
+                );
+            }
+        }
+        if stopwords.iter().any(|w| w.trim().is_empty()) {
+            return Err(
+                "an empty allow stopword is part of every secret: it would allow everything".into(),
+            );
         }
         Ok(Allow {
             secrets: secrets.iter().cloned().collect(),
@@ -172,6 +199,20 @@ impl Allow {
             .iter()
             .any(|w| contains_ignore_ascii_case(secret, w.as_bytes()))
     }
+}
+
+/// Whether a regex matches every input: it can match the empty string with no assertion
+/// (`""`, `.*`, `x?`), so an empty match is found at the start of anything.
+pub fn matches_everything(pattern: &str) -> bool {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .is_ok_and(|hir| {
+            let p = hir.properties();
+            p.minimum_len() == Some(0) && p.look_set().is_empty()
+        })
 }
 
 /// Case-insensitive (ASCII) substring test; `needle` must already be lower-case.
@@ -289,11 +330,13 @@ pub(crate) fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
         .build()
 }
 
-/// The rules in force for a run: built-in ∪ user files (a user rule replaces a built-in of the
-/// same id).
+/// The rules in force for a run: built-in ∪ user files ∪ config rules. No rule replaces
+/// another: an id used twice by the user is an error, by repository config a warning.
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
     rules: Vec<Rule>,
+    /// Repository config rules left out because their id was taken, as `FILE:LINE: why`.
+    pub ignored: Vec<String>,
 }
 
 /// Where to load rules from.
@@ -303,9 +346,12 @@ pub struct LoadOptions {
     pub builtin: bool,
     /// User rule files, or directories of `*.toml` files.
     pub paths: Vec<PathBuf>,
-    /// Rules compiled already (the `[[rule]]` tables of `.keyhound.toml`); like user files,
-    /// one replaces the built-in rule of its id.
+    /// Rules compiled already (the `[[rule]]` tables of the user's config files); like user
+    /// files, one with a built-in rule's id is an error.
     pub extra: Vec<Rule>,
+    /// The `[[rule]]` tables of repository config (compiled without live checks): added only
+    /// under ids no other rule has, so the scanned tree can never replace a rule.
+    pub repository: Vec<Rule>,
 }
 
 impl RuleSet {
@@ -317,45 +363,75 @@ impl RuleSet {
         })
     }
 
-    /// Loads built-in and user rules. A user rule whose id matches a built-in one replaces it;
-    /// two user rules with one id are an error.
+    /// Loads built-in, user and config rules. A rule id used twice is an error (naming both
+    /// places), except in repository config, whose rule is then left out with a warning in
+    /// [`RuleSet::ignored`]. A `--rules` path that adds no rule is an error.
     pub fn load(opts: &LoadOptions) -> Result<RuleSet, RuleError> {
         let mut set = RuleSet::default();
         if opts.builtin {
             for (name, text) in builtin::FILES {
                 for rule in parse_rule_file(&format!("builtin:{name}"), text)? {
-                    set.insert(rule, false)?;
+                    set.insert(rule)?;
                 }
             }
         }
         for path in &opts.paths {
-            for file in rule_files_in(path)? {
+            let files = rule_files_in(path)?;
+            let before = set.rules.len();
+            for file in &files {
                 let display = file.display().to_string();
-                let text = std::fs::read_to_string(&file).map_err(|source| RuleError::Read {
+                let text = std::fs::read_to_string(file).map_err(|source| RuleError::Read {
                     file: display.clone(),
                     source,
                 })?;
                 for rule in parse_rule_file(&display, &text)? {
-                    set.insert(rule, true)?;
+                    set.insert(rule)?;
                 }
+            }
+            if set.rules.len() == before {
+                return Err(RuleError::NoRules {
+                    path: path.display().to_string(),
+                    what: match files.len() {
+                        0 => "no *.toml rule file in this directory",
+                        1 if files[0] == *path => "no [[rule]] table in this file",
+                        _ => "no [[rule]] table in any *.toml file of this directory",
+                    },
+                });
             }
         }
         for rule in &opts.extra {
-            set.insert(rule.clone(), true)?;
+            set.insert(rule.clone())?;
+        }
+        for rule in &opts.repository {
+            match set.get(&rule.id) {
+                Some(taken) => set.ignored.push(format!(
+                    "{}:{}: rule `{}` is ignored: {}:{} has a rule of that id, and repository \
+                     config cannot replace a rule (give it another id)",
+                    rule.origin, rule.line, rule.id, taken.origin, taken.line
+                )),
+                None => set.rules.push(rule.clone()),
+            }
         }
         Ok(set)
     }
 
     /// A set of exactly these rules (used to check one rule in isolation).
     pub fn from_rules(rules: Vec<Rule>) -> RuleSet {
-        RuleSet { rules }
+        RuleSet {
+            rules,
+            ignored: Vec::new(),
+        }
     }
 
-    fn insert(&mut self, rule: Rule, user: bool) -> Result<(), RuleError> {
-        if let Some(existing) = self.rules.iter_mut().find(|r| r.id == rule.id) {
-            if user && existing.origin.starts_with("builtin:") {
-                *existing = rule;
-                return Ok(());
+    fn insert(&mut self, rule: Rule) -> Result<(), RuleError> {
+        if let Some(existing) = self.rules.iter().find(|r| r.id == rule.id) {
+            if existing.origin.starts_with("builtin:") && !rule.origin.starts_with("builtin:") {
+                return Err(RuleError::ReplacesBuiltin {
+                    file: rule.origin.clone(),
+                    line: rule.line,
+                    rule: rule.id.clone(),
+                    builtin: format!("{}:{}", existing.origin, existing.line),
+                });
             }
             return Err(RuleError::Duplicate {
                 file: rule.origin.clone(),
@@ -396,7 +472,9 @@ impl RuleSet {
     }
 }
 
-/// A file, or every `*.toml` below a directory in a stable order.
+/// A file, or every `*.toml` below a directory in a stable order. Symbolic links are followed,
+/// each directory and file once however many links lead to it, so a link loop ends the walk
+/// of that branch instead of running forever.
 fn rule_files_in(path: &Path) -> Result<Vec<PathBuf>, RuleError> {
     let meta = std::fs::metadata(path).map_err(|source| RuleError::Read {
         file: path.display().to_string(),
@@ -406,8 +484,16 @@ fn rule_files_in(path: &Path) -> Result<Vec<PathBuf>, RuleError> {
         return Ok(vec![path.to_path_buf()]);
     }
     let mut out = Vec::new();
+    let mut seen = HashSet::new();
     let mut stack = vec![path.to_path_buf()];
     while let Some(dir) = stack.pop() {
+        let real = std::fs::canonicalize(&dir).map_err(|source| RuleError::Read {
+            file: dir.display().to_string(),
+            source,
+        })?;
+        if !seen.insert(real) {
+            continue;
+        }
         let entries = std::fs::read_dir(&dir).map_err(|source| RuleError::Read {
             file: dir.display().to_string(),
             source,
@@ -420,7 +506,9 @@ fn rule_files_in(path: &Path) -> Result<Vec<PathBuf>, RuleError> {
             let p = entry.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "toml") {
+            } else if p.extension().is_some_and(|e| e == "toml")
+                && std::fs::canonicalize(&p).map_or(true, |real| seen.insert(real))
+            {
                 out.push(p);
             }
         }
@@ -437,7 +525,7 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
             file: file.to_string(),
             line: line_of(text, offset),
             rule: rule_id_at(text, offset),
-            message: e.message().trim().to_string(),
+            message: without_values(e.message().trim()),
         }
     })?;
     let provider = spec
@@ -579,7 +667,7 @@ pub fn compile_spec(rs: RuleSpec, provider: &str, origin: &str) -> Result<Rule, 
     };
     let verify = rs
         .verify
-        .map(|v| live::compile(v, &named_groups))
+        .map(|v| live::compile(v.into_inner(), &named_groups))
         .transpose()?;
     let mut capture_names: Vec<String> = named_groups.into_iter().flatten().collect();
     capture_names.sort();
@@ -703,6 +791,35 @@ fn group_names(hir: &regex_syntax::hir::Hir, out: &mut Vec<String>) {
         }
         HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => {}
     }
+}
+
+/// A config or rule file may be anything (an `.env` named by mistake, say), so an error about a value
+/// never quotes the value: serde's `invalid type: string "…", expected a boolean` keeps only
+/// the kind, `unknown variant` its expected values, and keyhound's own "`…` is not a size"
+/// says "the value".
+pub(crate) fn without_values(message: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            let (found, expected) = rest.split_once(", expected").unwrap_or((rest, ""));
+            let kind = found.split(['"', '`']).next().unwrap_or("").trim();
+            let expected = if expected.is_empty() {
+                String::new()
+            } else {
+                format!(", expected{expected}")
+            };
+            return format!("{prefix}{kind}{expected}");
+        }
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        let expected = rest.split_once("`, expected").map_or("", |(_, e)| e);
+        return format!("unknown value, expected{expected}");
+    }
+    if let Some(rest) = message.strip_prefix('`') {
+        if let Some(end) = rest.find('`') {
+            return format!("the value{}", &rest[end + 1..]);
+        }
+    }
+    message.to_string()
 }
 
 /// 1-based line number of a byte offset.

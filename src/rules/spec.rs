@@ -67,9 +67,10 @@ pub struct RuleSpec {
     pub examples: Vec<ExampleSpec>,
     #[serde(default)]
     pub negative_examples: Vec<String>,
-    /// `[rule.verify]`: the optional live check.
+    /// `[rule.verify]`: the optional live check (spanned: repository config may not add one,
+    /// and the warning names its line).
     #[serde(default)]
-    pub verify: Option<VerifySpec>,
+    pub verify: Option<Spanned<VerifySpec>>,
 }
 
 /// `regex` is one pattern, or several alternatives that each capture the secret in the same

@@ -37,6 +37,12 @@ impl PathGlobs {
     pub fn new(patterns: &[String]) -> Result<PathGlobs, GlobError> {
         let mut builder = GlobSetBuilder::new();
         for pattern in patterns {
+            if is_blank_glob(pattern) {
+                return Err(GlobError {
+                    glob: pattern.clone(),
+                    message: "an empty glob matches every path".into(),
+                });
+            }
             for form in normalized(pattern) {
                 let glob = GlobBuilder::new(&form)
                     .literal_separator(true)
@@ -85,6 +91,14 @@ impl PathGlobs {
     pub fn matches_dir(&self, rel: &str) -> bool {
         !self.is_empty() && self.set.is_match(rel)
     }
+}
+
+/// Whether a pattern is empty once its anchors and slashes are gone (`""`, `"/"`, `"./"`): it
+/// would cover every path, which no one means to write.
+pub fn is_blank_glob(pattern: &str) -> bool {
+    let p = pattern.trim().trim_start_matches('/');
+    let p = p.strip_prefix("./").unwrap_or(p);
+    matches!(p.trim_end_matches('/'), "" | ".")
 }
 
 /// The glob forms one written pattern stands for.

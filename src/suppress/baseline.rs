@@ -15,7 +15,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
 use std::collections::HashSet;
 
@@ -57,27 +58,20 @@ impl Key {
             return if is_hex(hash, SHA1_LEN) {
                 Ok(Key::Sha1(hash.to_ascii_lowercase()))
             } else {
-                Err(format!(
-                    "`sha1:{}` is not a SHA-1 (40 hex digits)",
-                    clip(hash)
-                ))
+                Err("a `sha1:` entry is not a SHA-1 (40 hex digits)".to_string())
             };
         }
         if let Some(place) = value.strip_prefix("at:") {
             return parse_place(place).ok_or_else(|| {
-                format!(
-                    "`at:{}` is not a place (`at:PATH:LINE` or `at:COMMIT:PATH:LINE`)",
-                    clip(place)
-                )
+                "an `at:` entry is not a place (`at:PATH:LINE` or `at:COMMIT:PATH:LINE`)"
+                    .to_string()
             });
         }
         if is_hex(value, FINGERPRINT_LEN) {
             Ok(Key::Fingerprint(value.to_ascii_lowercase()))
         } else {
-            Err(format!(
-                "`{}` is not a fingerprint (32 hex digits, as `keyhound baseline` writes)",
-                clip(value)
-            ))
+            // The line is not quoted: a pasted secret would land in a CI log.
+            Err("not a fingerprint (32 hex digits, as `keyhound baseline` writes)".to_string())
         }
     }
 
@@ -141,6 +135,13 @@ pub enum BaselineError {
         #[source]
         source: std::io::Error,
     },
+    /// The baseline the scanned tree chose (the default file or repository config) resolves
+    /// outside the tree, through `..` or a symbolic link.
+    #[error(
+        "{file}: the baseline leads outside {root} (a symbolic link?): keyhound reads and writes \
+         only a baseline inside the scanned tree unless you name it with --baseline"
+    )]
+    Outside { file: String, root: String },
 }
 
 /// One accepted entry.
@@ -307,15 +308,6 @@ fn split_comment(line: &str) -> (&str, &str) {
     }
 }
 
-/// A bad line is quoted in the error, but never at length: it might be a pasted secret.
-fn clip(value: &str) -> String {
-    if value.chars().count() > 40 {
-        format!("{}…", value.chars().take(12).collect::<String>())
-    } else {
-        value.to_string()
-    }
-}
-
 /// The baseline text for `findings`: the header, then one line per fingerprint, sorted, each
 /// with a comment naming the rule and the first place.
 pub fn render(findings: &[Finding]) -> String {
@@ -350,14 +342,74 @@ fn printable(text: &str) -> String {
         .collect()
 }
 
-/// Writes the baseline for `findings` to `path`; returns how many entries it holds.
-pub fn write(path: &Path, findings: &[Finding]) -> Result<usize, BaselineError> {
-    let text = render(findings);
-    let entries = text.lines().count() - 1;
-    std::fs::write(path, text).map_err(|source| BaselineError::Write {
+/// Where `path` really is: symlinks resolved for an existing file, else its directory resolved
+/// and its name kept (a dangling symlink is then replaced, never followed).
+fn resolve(path: &Path) -> std::io::Result<PathBuf> {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return Ok(real);
+    }
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    Ok(std::fs::canonicalize(dir)?.join(name))
+}
+
+/// `path`, resolved, if it lies inside `within` (when given): the baseline a scanned tree
+/// chose may not make keyhound read or write anywhere else.
+pub fn confined(path: &Path, within: Option<&Path>) -> Result<PathBuf, BaselineError> {
+    let resolved = resolve(path).map_err(|source| BaselineError::Write {
         file: path.display().to_string(),
         source,
     })?;
+    if let Some(root) = within {
+        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        if !resolved.starts_with(&root) {
+            return Err(BaselineError::Outside {
+                file: path.display().to_string(),
+                root: root.display().to_string(),
+            });
+        }
+    }
+    Ok(resolved)
+}
+
+/// Writes the baseline for `findings` to `path` (inside `within`, when given); returns how
+/// many entries it holds. The file is written whole to a temporary file beside it and renamed
+/// over it: a reader never sees half a baseline, and a failed write leaves the old one.
+pub fn write(
+    path: &Path,
+    findings: &[Finding],
+    within: Option<&Path>,
+) -> Result<usize, BaselineError> {
+    let target = confined(path, within)?;
+    let text = render(findings);
+    let entries = text.lines().count() - 1;
+    let failed = |source: std::io::Error| BaselineError::Write {
+        file: path.display().to_string(),
+        source,
+    };
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let mut temp = tempfile::Builder::new()
+        .prefix(".keyhoundignore.")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(failed)?;
+    temp.write_all(text.as_bytes())
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(failed)?;
+    // A temporary file is private (0600); a baseline is meant to be committed and shared.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&target).map_or(0o644, |m| m.permissions().mode() & 0o7777);
+        std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(mode))
+            .map_err(failed)?;
+    }
+    temp.persist(&target).map_err(|e| failed(e.error))?;
     Ok(entries)
 }
 
@@ -382,7 +434,7 @@ mod tests {
         let err = Baseline::parse("b", "# ok\n0123 # short\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "b:2: `0123` is not a fingerprint (32 hex digits, as `keyhound baseline` writes)"
+            "b:2: not a fingerprint (32 hex digits, as `keyhound baseline` writes)"
         );
     }
 
@@ -435,9 +487,16 @@ mod tests {
 
     #[test]
     fn a_pasted_secret_is_not_echoed() {
-        // Assembled here so that this source holds no key-shaped literal.
+        // Assembled here so that this source holds no key-shaped literal. Failed before: a line
+        // of 40 characters or fewer was quoted whole, a longer one by its first 12.
         let long = format!("{}_{}_{}", "pc", "live", "q8Zr3LxV1mTw6KpN".repeat(3));
-        let err = Baseline::parse("b", &long).unwrap_err().to_string();
-        assert!(!err.contains(&long[12..]), "{err}");
+        let short = format!("API_KEY={}", "Dragon2024!x");
+        for line in [&long, &short] {
+            let err = Baseline::parse("b", line).unwrap_err().to_string();
+            assert_eq!(
+                err,
+                "b:1: not a fingerprint (32 hex digits, as `keyhound baseline` writes)"
+            );
+        }
     }
 }

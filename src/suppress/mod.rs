@@ -22,6 +22,7 @@ pub use allowlist::{Allowlist, Allowlists};
 pub use baseline::Baseline;
 pub use inline::inline_allowed;
 
+use crate::finding::fingerprint::legacy as legacy_fingerprint;
 use crate::finding::{Finding, Location};
 use crate::source::globs::Base;
 
@@ -84,6 +85,9 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     pub suppressed: Vec<Suppressed>,
     pub stale: Vec<Stale>,
+    /// Baseline entries that matched in the fingerprint format of before guessable secrets got
+    /// a slow hash: `keyhound baseline` rewrites them.
+    pub legacy: usize,
 }
 
 impl Outcome {
@@ -147,7 +151,15 @@ impl Suppressor<'_> {
                 }
             }
             if let Some(baseline) = self.baseline {
-                if let Some(entry) = baseline::whole_match(baseline, &f) {
+                // An entry written before the slow hash holds the fast one: it still counts.
+                let entry = baseline::whole_match(baseline, &f).or_else(|| {
+                    let old = legacy_fingerprint(&f.rule_id, f.secret.expose());
+                    baseline.contains(&old).then(|| {
+                        out.legacy += 1;
+                        old
+                    })
+                });
+                if let Some(entry) = entry {
                     matched.insert(entry);
                     let locations = std::mem::take(&mut f.locations);
                     out.suppressed

@@ -220,16 +220,18 @@ fn a_flag_wins_over_the_config_file() {
 
 #[test]
 fn verify_options_are_accepted_and_shown() {
+    // Endpoints are the user's to set: a file the user names (repository config cannot).
     let tree = Tree::new(&[(
-        ".keyhound.toml",
+        "mine.toml",
         "[verify]\nenabled = false\ntimeout = \"30s\"\nconnect_timeout = \"2s\"\n\n[verify.endpoints]\npolitical-comms-api-key = \"https://pc.internal.example/v1/organizations\"\n",
     )]);
-    tree.scan_json(&[]).assert_findings(&[]);
-    let run = tree.run(&["config"]);
+    tree.scan_json(&["--config", "mine.toml"])
+        .assert_findings(&[]);
+    let run = tree.run(&["config", "--config", "mine.toml"]);
     assert!(
-        run.stdout.contains("timeout = \"30s\"  # from .keyhound.toml:3")
+        run.stdout.contains("timeout = \"30s\"  # from mine.toml:3")
             && run.stdout.contains(
-                "political-comms-api-key = \"https://pc.internal.example/v1/organizations\"  # from .keyhound.toml:7"
+                "political-comms-api-key = \"https://pc.internal.example/v1/organizations\"  # from mine.toml:7"
             ),
         "{}",
         run.dump()

@@ -348,7 +348,7 @@ fn history_findings() -> Vec<Finding> {
         secret: Secret::new(value.clone()),
         captures: Vec::new(),
         redacted: "htc_live_*****".to_string(),
-        fingerprint: fingerprint("htc-api-key", &value),
+        fingerprint: fingerprint::fingerprint("htc-api-key", &["htc_live_".into()], false, &value),
         entropy: 4.5,
         locations: vec![
             Location {

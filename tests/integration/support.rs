@@ -18,9 +18,11 @@ pub const BEARER_RULE: &str = "bearer-token";
 /// No single run of the binary may take longer than this: a hang is a failure, not a stuck suite.
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A temporary directory tree, removed when dropped.
+/// A temporary directory tree, removed when dropped, and a config directory of its own for
+/// the user's config file (`XDG_CONFIG_HOME`), outside the tree.
 pub struct Tree {
     dir: TempDir,
+    user_config: TempDir,
 }
 
 impl Tree {
@@ -28,6 +30,7 @@ impl Tree {
     pub fn new(files: &[(&str, &str)]) -> Tree {
         let tree = Tree {
             dir: tempfile::tempdir().expect("create a temporary directory"),
+            user_config: tempfile::tempdir().expect("create a temporary directory"),
         };
         for (path, contents) in files {
             tree.write(path, contents);
@@ -60,6 +63,15 @@ impl Tree {
         self.dir.path()
     }
 
+    /// Writes the user's own config file (`$XDG_CONFIG_HOME/keyhound/config.toml`); returns
+    /// its path.
+    pub fn user_config(&self, contents: &str) -> std::path::PathBuf {
+        let path = self.user_config.path().join("keyhound/config.toml");
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("create the config dir");
+        std::fs::write(&path, contents).expect("write the user config");
+        path
+    }
+
     /// `keyhound ARGS...` run inside the tree, with a clean, colourless environment.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::cargo_bin("keyhound").expect("the keyhound binary is built");
@@ -83,6 +95,8 @@ impl Tree {
             }
         }
         cmd.env("NO_COLOR", "1");
+        // Never the real user's config: each tree has its own (empty unless a test writes it).
+        cmd.env("XDG_CONFIG_HOME", self.user_config.path());
         cmd
     }
 

