@@ -10,7 +10,6 @@ pub mod fingerprint;
 use std::fmt;
 use std::ops::Range;
 
-use memchr::{memchr, memrchr};
 use rayon::prelude::*;
 
 pub mod lines;

@@ -966,7 +966,7 @@ impl<'r> Attribution<'r> {
                 // A parent's blob the scan did not read (outside a narrow selection): sized
                 // from its header first, since reading inflates it whole. Too large to read is
                 // "not had": the key is reported, never hidden.
-                if header_size(self.repo, entry.id()).map_or(true, |n| n > ATTRIBUTION_READ_LIMIT) {
+                if header_size(self.repo, entry.id()).is_none_or(|n| n > ATTRIBUTION_READ_LIMIT) {
                     return false;
                 }
                 self.repo

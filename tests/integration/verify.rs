@@ -706,7 +706,7 @@ fn the_users_own_config_may_turn_live_checks_on_and_says_so_even_with_quiet() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report[0]["verdict"], "valid", "{stderr}");
+    assert_eq!(report["findings"][0]["verdict"], "valid", "{stderr}");
     assert_eq!(mock.count(&key), 1);
     assert!(
         stderr.contains("live checks are on (set in")
@@ -769,7 +769,7 @@ fn repository_config_cannot_replace_a_built_in_rule_or_give_a_rule_a_check() {
     );
     // The repository's new rule still finds its keys, unchecked.
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let rules: Vec<&str> = report
+    let rules: Vec<&str> = report["findings"]
         .as_array()
         .unwrap()
         .iter()
