@@ -193,6 +193,8 @@ pub struct Rule {
     pub severity: Severity,
     pub keywords: Vec<String>,
     pub min_entropy: f64,
+    /// Longer secrets are not reported (`max_secret_len`).
+    pub max_secret_len: Option<usize>,
     pub generic: bool,
     /// Regexes run over the whole file (`whole_file = true`), not only around keywords.
     pub whole_file: bool,
@@ -508,6 +510,9 @@ fn rule_from_spec(
             rs.min_entropy
         ));
     }
+    if rs.max_secret_len == Some(0) {
+        return Err("max_secret_len must be at least 1".into());
+    }
     let patterns = rs.regex.as_slice().to_vec();
     if patterns.is_empty() {
         return Err("regex must not be an empty list".into());
@@ -578,6 +583,7 @@ fn rule_from_spec(
         severity: rs.severity,
         keywords: rs.keywords,
         min_entropy: rs.min_entropy,
+        max_secret_len: rs.max_secret_len,
         generic: rs.generic,
         whole_file: rs.whole_file,
         context,

@@ -94,6 +94,10 @@ pub struct RuleSpec {
     pub regex: Patterns,
     #[serde(default)]
     pub secret_group: Option<usize>,
+    /// The longest secret the rule reports, in bytes. Checked in code, so that a regex can say
+    /// `{64,}` where `{64,12000}` would compile to megabytes of automaton.
+    #[serde(default)]
+    pub max_secret_len: Option<usize>,
     #[serde(default)]
     pub min_entropy: f64,
     #[serde(default)]
