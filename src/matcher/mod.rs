@@ -16,10 +16,11 @@
 
 pub mod filter;
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use rayon::prelude::*;
 
 use crate::rules::{Rule, RuleSet};
 
@@ -51,12 +52,15 @@ pub struct Scratch {
 #[derive(Debug)]
 pub struct Matcher {
     rules: RuleSet,
-    /// The keyword automaton as an NFA: cheap to build, for small blobs.
+    /// The keyword automaton as an NFA: cheap to build, for the first blobs of a run.
     keywords: AhoCorasick,
-    /// The same automaton as a DFA, built the first time a large blob is scanned: a DFA steps
-    /// faster through the overlapping search (about 20% off a whole-tree scan) but costs a few
-    /// milliseconds to build, more than a one-file scan takes.
+    /// The same automaton as a DFA, which steps through the overlapping search about three
+    /// times faster but costs milliseconds to build, more than a one-file scan takes. Built
+    /// once the NFA has searched [`DFA_AFTER`] bytes (or at the first blob that large), so a
+    /// small scan never pays for it and a large one searches nearly everything with it.
     keywords_dfa: OnceLock<AhoCorasick>,
+    /// Bytes searched with the NFA so far.
+    nfa_bytes: AtomicUsize,
     keyword_patterns: Vec<String>,
     /// For each keyword pattern of the automaton, the rules it triggers.
     keyword_rules: Vec<Vec<usize>>,
@@ -68,16 +72,18 @@ impl Matcher {
     pub fn new(rules: RuleSet) -> Matcher {
         let mut patterns: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut pattern_of: HashMap<String, usize> = HashMap::new();
         for (index, rule) in rules.rules().iter().enumerate() {
             for keyword in &rule.keywords {
                 let lower = keyword.to_ascii_lowercase();
-                match patterns.iter().position(|p| *p == lower) {
-                    Some(i) => {
+                match pattern_of.get(&lower) {
+                    Some(&i) => {
                         if !keyword_rules[i].contains(&index) {
                             keyword_rules[i].push(index);
                         }
                     }
                     None => {
+                        pattern_of.insert(lower.clone(), patterns.len());
                         patterns.push(lower);
                         keyword_rules.push(vec![index]);
                     }
@@ -89,6 +95,7 @@ impl Matcher {
             rules,
             keywords,
             keywords_dfa: OnceLock::new(),
+            nfa_bytes: AtomicUsize::new(0),
             keyword_patterns: patterns,
             keyword_rules,
         }
@@ -117,12 +124,7 @@ impl Matcher {
         scratch.triggered.resize(rules.len(), false);
         scratch.order.clear();
         scratch.windows.resize_with(rules.len(), Vec::new);
-        let automaton = if blob.len() >= DFA_BLOB {
-            self.keywords_dfa
-                .get_or_init(|| keyword_automaton(&self.keyword_patterns, AhoCorasickKind::DFA))
-        } else {
-            &self.keywords
-        };
+        let automaton = self.keyword_automaton(blob.len());
         for m in automaton.find_overlapping_iter(blob) {
             for &rule in &self.keyword_rules[m.pattern().as_usize()] {
                 if !scratch.triggered[rule] {
@@ -139,17 +141,6 @@ impl Matcher {
             return;
         }
         scratch.order.sort_unstable();
-        // Regexes are built on first use: build this blob's new ones side by side.
-        let unbuilt = scratch
-            .order
-            .iter()
-            .filter(|&&i| !rules[i].is_compiled())
-            .count();
-        if unbuilt >= 2 {
-            scratch.order.par_iter().for_each(|&i| {
-                let _ = rules[i].compile();
-            });
-        }
         for &index in &scratch.order {
             let rule = &rules[index];
             if rule.windowed() {
@@ -164,8 +155,27 @@ impl Matcher {
     }
 }
 
-/// Blobs at least this large are searched with the keyword DFA.
-const DFA_BLOB: usize = 64 * 1024;
+impl Matcher {
+    /// The automaton to search a blob of `len` bytes with: the DFA once it pays for itself.
+    /// Both find the same occurrences. Threads that cross the threshold while the DFA is being
+    /// built wait for it (milliseconds); the others keep searching with the NFA.
+    fn keyword_automaton(&self, len: usize) -> &AhoCorasick {
+        if let Some(dfa) = self.keywords_dfa.get() {
+            return dfa;
+        }
+        let searched = self.nfa_bytes.fetch_add(len, Ordering::Relaxed) + len;
+        if len >= DFA_AFTER || searched >= DFA_AFTER {
+            self.keywords_dfa
+                .get_or_init(|| keyword_automaton(&self.keyword_patterns, AhoCorasickKind::DFA))
+        } else {
+            &self.keywords
+        }
+    }
+}
+
+/// How many bytes the keyword NFA searches before the DFA is built: about what the NFA searches
+/// in the time the DFA takes to build, so a run spends at most about twice the least it could.
+const DFA_AFTER: usize = 1 << 20;
 
 fn keyword_automaton(patterns: &[String], kind: AhoCorasickKind) -> AhoCorasick {
     AhoCorasick::builder()
@@ -220,13 +230,14 @@ fn scan_rule(
     out: &mut Vec<Match>,
 ) {
     let group = rule.secret_group();
+    let max_len = rule.max_secret_len.unwrap_or(usize::MAX);
     let haystack = &blob[lo..hi];
     for regex in rule.regexes() {
         for caps in regex.captures_iter(haystack) {
             let Some(secret) = caps.get(group) else {
                 continue;
             };
-            if secret.is_empty() {
+            if secret.is_empty() || secret.len() > max_len {
                 continue;
             }
             let (start, end) = (lo + secret.start(), lo + secret.end());
@@ -270,4 +281,83 @@ fn resolve_overlaps(rules: &[Rule], out: &mut Vec<Match>) {
     out.retain(|m| {
         !rules[m.rule].generic || !specific.iter().any(|&(s, e)| m.start < e && s < m.end)
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::parse_rule_file;
+
+    fn matcher(toml: &str) -> Matcher {
+        Matcher::new(RuleSet::from_rules(
+            parse_rule_file("t.toml", toml).unwrap(),
+        ))
+    }
+
+    fn secrets(matcher: &Matcher, blob: &[u8]) -> Vec<String> {
+        let mut out = Vec::new();
+        matcher.scan(blob, None, &mut Scratch::default(), &mut out);
+        out.iter()
+            .map(|m| String::from_utf8_lossy(&blob[m.start..m.end]).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn max_secret_len_drops_longer_secrets() {
+        let m = matcher(
+            "[[rule]]\nid = \"pk\"\nname = \"pk\"\nkeywords = [\"pk_\"]\n\
+             regex = '''\\b(pk_[a-z0-9]{4,})\\b'''\nmax_secret_len = 12\n",
+        );
+        let blob = b"a = pk_q7w3x9z2r\nb = pk_q7w3x9z2m4n8b6v1\n";
+        assert_eq!(secrets(&m, blob), ["pk_q7w3x9z2r"]);
+    }
+
+    /// The private-key regexes say `{64,}` and their rules `max_secret_len`: a key block longer
+    /// than the 12,000 characters the regex used to allow is still not reported.
+    #[test]
+    fn private_key_length_limit_is_kept() {
+        let rules = RuleSet::builtin().unwrap();
+        let rule = rules.get("private-key-rsa").unwrap().clone();
+        let m = Matcher::new(RuleSet::from_rules(vec![rule]));
+        let block = |len: usize| {
+            let body: String = (0..len)
+                .map(|i| {
+                    let c = b"Zx9Qk3Lm7Pw2Rt5Yb8Nc4Vd6Hf1Gj0Ks"[(i * 7 + i / 5) % 32] as char;
+                    if i % 64 == 63 {
+                        '\n'
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            format!(
+                "-----BEGIN RSA {k}-----\n{body}\n-----END RSA {k}-----\n",
+                k = "PRIVATE KEY"
+            )
+        };
+        assert_eq!(secrets(&m, block(3000).as_bytes()).len(), 1);
+        assert_eq!(secrets(&m, block(11990).as_bytes()).len(), 1);
+        assert!(secrets(&m, block(12100).as_bytes()).is_empty());
+    }
+
+    /// Large scans switch the keyword pass to a DFA: it must find what the NFA finds.
+    #[test]
+    fn keyword_dfa_and_nfa_find_the_same() {
+        let toml = "[[rule]]\nid = \"a\"\nname = \"a\"\nkeywords = [\"key\", \"apikey\"]\n\
+                    regex = '''(?i)apikey=([a-z0-9]{8,})'''\n\
+                    [[rule]]\nid = \"b\"\nname = \"b\"\nkeywords = [\"keyz_\", \"yz_\"]\n\
+                    regex = '''\\b(keyz_[a-z0-9]{8,})'''\n";
+        let text = b"x APIKEY=abcd1234efgh\n y = keyz_q1w2e3r4t5\n";
+        let small = matcher(toml);
+        let nfa = secrets(&small, text);
+        assert!(small.keywords_dfa.get().is_none());
+        let mut big = vec![b'.'; DFA_AFTER];
+        big.push(b'\n');
+        big.extend_from_slice(text);
+        let large = matcher(toml);
+        let dfa = secrets(&large, &big);
+        assert!(large.keywords_dfa.get().is_some());
+        assert_eq!(nfa, ["abcd1234efgh", "keyz_q1w2e3r4t5"]);
+        assert_eq!(dfa, nfa);
+    }
 }

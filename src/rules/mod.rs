@@ -11,6 +11,7 @@ pub mod builtin;
 pub mod catalog;
 pub mod check;
 pub mod checksum;
+pub mod embedded;
 pub mod live;
 pub mod select;
 pub mod spec;
@@ -21,24 +22,10 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
+pub(crate) use embedded::line_of;
 use regex::bytes::{Regex, RegexBuilder};
-use serde::{Deserialize, Serialize};
-
+pub use spec::Severity;
 use spec::{ExampleSpec, RuleFileSpec, RuleSpec};
-
-/// How bad a leak of this kind of key is.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    #[default]
-    High,
-    Critical,
-}
 
 impl Severity {
     pub fn as_str(self) -> &'static str {
@@ -102,18 +89,34 @@ pub enum RuleError {
     NoRules { path: String, what: &'static str },
 }
 
-/// Words that must occur near a match, compiled for a case-insensitive search.
+/// Words that must occur near a match, searched case-insensitively.
 #[derive(Debug, Clone)]
 pub struct Context {
+    /// Lower-case.
     pub words: Vec<String>,
     pub within_lines: usize,
-    finder: AhoCorasick,
+    /// Built the first time a match of the rule is checked: most runs check none, and building
+    /// one for each of hundreds of rules at start-up cost more than a small scan.
+    finder: OnceLock<Option<AhoCorasick>>,
 }
 
 impl Context {
     /// True if any context word occurs in `text` (ASCII case-insensitive).
     pub fn occurs_in(&self, text: &[u8]) -> bool {
-        self.finder.is_match(text)
+        let finder = self.finder.get_or_init(|| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(&self.words)
+                .ok()
+        });
+        match finder {
+            Some(finder) => finder.is_match(text),
+            // Only an automaton too large to build gets here: search word by word instead.
+            None => self
+                .words
+                .iter()
+                .any(|w| contains_ignore_ascii_case(text, w.as_bytes())),
+        }
     }
 }
 
@@ -162,7 +165,7 @@ impl Allow {
         })
     }
 
-    /// An allowlist whose regexes were validated elsewhere (built-in rules, by the test suite).
+    /// An allowlist whose regexes were validated elsewhere (built-in rules, by `build.rs`).
     fn unchecked(secrets: &[String], regexes: &[String], stopwords: &[String]) -> Allow {
         Allow {
             secrets: secrets.iter().cloned().collect(),
@@ -239,6 +242,8 @@ pub struct Rule {
     pub severity: Severity,
     pub keywords: Vec<String>,
     pub min_entropy: f64,
+    /// Longer secrets are not reported (`max_secret_len`).
+    pub max_secret_len: Option<usize>,
     pub generic: bool,
     /// The offline check a candidate must pass (`checksum = "..."`), if the format has one.
     pub checksum: Option<checksum::Checksum>,
@@ -369,10 +374,8 @@ impl RuleSet {
     pub fn load(opts: &LoadOptions) -> Result<RuleSet, RuleError> {
         let mut set = RuleSet::default();
         if opts.builtin {
-            for (name, text) in builtin::FILES {
-                for rule in parse_rule_file(&format!("builtin:{name}"), text)? {
-                    set.insert(rule)?;
-                }
+            for rule in builtin::rules()? {
+                set.insert(rule)?;
             }
         }
         for path in &opts.paths {
@@ -568,6 +571,23 @@ pub fn parse_rule_file(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
 
 /// Validates a spec and turns it into a rule, without building its regex automata.
 pub fn compile_spec(rs: RuleSpec, provider: &str, origin: &str) -> Result<Rule, String> {
+    let groups = rs
+        .regex
+        .as_slice()
+        .iter()
+        .map(|p| embedded::capture_groups(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    rule_from_spec(rs, provider, origin, groups)
+}
+
+/// [`compile_spec`] with the capture groups of each regex already counted (by `build.rs`, for
+/// built-in rules, whose regexes it validated).
+fn rule_from_spec(
+    rs: RuleSpec,
+    provider: &str,
+    origin: &str,
+    groups: Vec<embedded::Groups>,
+) -> Result<Rule, String> {
     let id = rs.id.get_ref().clone();
     let valid_id = !id.is_empty()
         && id.split('-').all(|part| {
@@ -596,22 +616,27 @@ pub fn compile_spec(rs: RuleSpec, provider: &str, origin: &str) -> Result<Rule, 
             rs.min_entropy
         ));
     }
+    if rs.max_secret_len == Some(0) {
+        return Err("max_secret_len must be at least 1".into());
+    }
     let patterns = rs.regex.as_slice().to_vec();
     if patterns.is_empty() {
         return Err("regex must not be an empty list".into());
     }
+    if groups.len() != patterns.len() {
+        return Err("internal: capture groups were not counted for every regex".into());
+    }
     let mut secret_group = None;
     let mut named_groups = Vec::with_capacity(patterns.len());
-    // Built-in rules are proven by `cargo test` (rules check builds every regex): at run time
-    // they only need their groups counted, which the syntax tree gives for a fraction of the
-    // cost of a full translation.
     let builtin = origin.starts_with("builtin:");
-    for pattern in &patterns {
-        let (groups, names) = if builtin {
-            capture_groups_fast(pattern)?
-        } else {
-            capture_groups(pattern)?
-        };
+    for (
+        pattern,
+        embedded::Groups {
+            count: groups,
+            names,
+        },
+    ) in patterns.iter().zip(groups)
+    {
         named_groups.push(names);
         let group = rs.secret_group.unwrap_or(if groups >= 1 { 1 } else { 0 });
         if group > groups {
@@ -630,14 +655,10 @@ pub fn compile_spec(rs: RuleSpec, provider: &str, origin: &str) -> Result<Rule, 
             if c.words.is_empty() || c.words.iter().any(|w| w.trim().is_empty()) {
                 return Err("context.words must list at least one non-empty word".into());
             }
-            let finder = AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(&c.words)
-                .map_err(|e| format!("context.words: {e}"))?;
             Some(Context {
                 words: c.words.iter().map(|w| w.to_ascii_lowercase()).collect(),
                 within_lines: c.within_lines,
-                finder,
+                finder: OnceLock::new(),
             })
         }
     };
@@ -681,6 +702,7 @@ pub fn compile_spec(rs: RuleSpec, provider: &str, origin: &str) -> Result<Rule, 
         severity: rs.severity,
         keywords: rs.keywords,
         min_entropy: rs.min_entropy,
+        max_secret_len: rs.max_secret_len,
         generic: rs.generic,
         checksum,
         whole_file: rs.whole_file,
@@ -731,68 +753,6 @@ fn max_newlines(hir: &regex_syntax::hir::Hir) -> Option<u32> {
     }
 }
 
-/// Parses a regex (without building it) to validate its syntax, count its capture groups and
-/// list its named ones.
-fn capture_groups(pattern: &str) -> Result<(usize, Vec<String>), String> {
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-        .map_err(|e| format!("regex does not parse:\n{e}"))?;
-    let mut names = Vec::new();
-    group_names(&hir, &mut names);
-    Ok((hir.properties().explicit_captures_len(), names))
-}
-
-/// [`capture_groups`] from the syntax tree alone, without translating it: counts and names the
-/// groups of a pattern known to be valid.
-fn capture_groups_fast(pattern: &str) -> Result<(usize, Vec<String>), String> {
-    use regex_syntax::ast::{Ast, GroupKind};
-    fn walk(ast: &Ast, count: &mut usize, names: &mut Vec<String>) {
-        match ast {
-            Ast::Group(g) => {
-                match &g.kind {
-                    GroupKind::CaptureIndex(_) => *count += 1,
-                    GroupKind::CaptureName { name, .. } => {
-                        *count += 1;
-                        names.push(name.name.clone());
-                    }
-                    GroupKind::NonCapturing(_) => {}
-                }
-                walk(&g.ast, count, names);
-            }
-            Ast::Repetition(r) => walk(&r.ast, count, names),
-            Ast::Alternation(a) => a.asts.iter().for_each(|x| walk(x, count, names)),
-            Ast::Concat(c) => c.asts.iter().for_each(|x| walk(x, count, names)),
-            _ => {}
-        }
-    }
-    let ast = regex_syntax::ast::parse::Parser::new()
-        .parse(pattern)
-        .map_err(|e| format!("regex does not parse:\n{e}"))?;
-    let (mut count, mut names) = (0, Vec::new());
-    walk(&ast, &mut count, &mut names);
-    Ok((count, names))
-}
-
-fn group_names(hir: &regex_syntax::hir::Hir, out: &mut Vec<String>) {
-    use regex_syntax::hir::HirKind;
-    match hir.kind() {
-        HirKind::Capture(cap) => {
-            if let Some(name) = &cap.name {
-                out.push(name.to_string());
-            }
-            group_names(&cap.sub, out);
-        }
-        HirKind::Repetition(rep) => group_names(&rep.sub, out),
-        HirKind::Concat(subs) | HirKind::Alternation(subs) => {
-            subs.iter().for_each(|h| group_names(h, out))
-        }
-        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => {}
-    }
-}
-
 /// A config or rule file may be anything (an `.env` named by mistake, say), so an error about a value
 /// never quotes the value: serde's `invalid type: string "…", expected a boolean` keeps only
 /// the kind, `unknown variant` its expected values, and keyhound's own "`…` is not a size"
@@ -820,16 +780,6 @@ pub(crate) fn without_values(message: &str) -> String {
         }
     }
     message.to_string()
-}
-
-/// 1-based line number of a byte offset.
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 /// The id of the `[[rule]]` table enclosing `offset`, read from the raw text, so that even a

@@ -1,0 +1,134 @@
+//! The built-in rules, parsed and validated when keyhound is built.
+//!
+//! `build.rs` runs [`embed`] on every `rules/*.toml` (a bad file fails the build, naming the
+//! file, the line and the rule) and writes the result with [`encode`]; the binary reads it back
+//! with [`decode`]. Start-up then parses no TOML and no regex syntax: parsing 190 rule files
+//! cost more than scanning a small file, and the cost grew with every rule added.
+//!
+//! This file depends on nothing in the crate but `spec.rs`: `build.rs` includes both.
+
+use serde::{Deserialize, Serialize};
+
+use super::spec::{ProviderSpec, RuleFileSpec, RuleSpec};
+
+/// One rule file, pre-parsed.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EmbeddedFile {
+    /// The file's name under `rules/`.
+    pub name: String,
+    pub provider: Option<ProviderSpec>,
+    pub rules: Vec<EmbeddedRule>,
+}
+
+/// One rule, as its file says, with what loading it would otherwise have to work out.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EmbeddedRule {
+    pub spec: RuleSpec,
+    /// The line of its `id`.
+    pub line: usize,
+    /// The capture groups of each of its regexes, in order.
+    pub groups: Vec<Groups>,
+}
+
+/// A regex's capture groups: how many (the secret group must be one of them) and the names of
+/// the named ones (a live check may use them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Groups {
+    pub count: usize,
+    pub names: Vec<String>,
+}
+
+/// Parses a regex (without building it) to validate its syntax, count its capture groups and
+/// list its named ones. Unicode is off, as when the regex is built.
+pub fn capture_groups(pattern: &str) -> Result<Groups, String> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .map_err(|e| format!("regex does not parse:\n{e}"))?;
+    let mut names = Vec::new();
+    group_names(&hir, &mut names);
+    Ok(Groups {
+        count: hir.properties().explicit_captures_len(),
+        names,
+    })
+}
+
+fn group_names(hir: &regex_syntax::hir::Hir, out: &mut Vec<String>) {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Capture(cap) => {
+            if let Some(name) = &cap.name {
+                out.push(name.to_string());
+            }
+            group_names(&cap.sub, out);
+        }
+        HirKind::Repetition(rep) => group_names(&rep.sub, out),
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => {
+            subs.iter().for_each(|h| group_names(h, out))
+        }
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => {}
+    }
+}
+
+/// Parses one rule file and validates what is costly to validate (regex and allowlist syntax);
+/// the cheap checks run again when the rule is loaded. An error reads `name:line: message`.
+pub fn embed(name: &str, text: &str) -> Result<EmbeddedFile, String> {
+    let spec: RuleFileSpec = toml::from_str(text).map_err(|e| {
+        let line = e.span().map_or(1, |s| line_of(text, s.start));
+        format!("{name}:{line}: {}", e.message().trim())
+    })?;
+    let mut rules: Vec<EmbeddedRule> = Vec::with_capacity(spec.rules.len());
+    for rs in spec.rules {
+        let line = line_of(text, rs.id.span().start);
+        let fail =
+            |message: String| format!("{name}:{line}: rule `{}`: {message}", rs.id.get_ref());
+        if let Some(first) = rules
+            .iter()
+            .find(|r| r.spec.id.get_ref() == rs.id.get_ref())
+        {
+            return Err(fail(format!("already defined at line {}", first.line)));
+        }
+        let groups = rs
+            .regex
+            .as_slice()
+            .iter()
+            .map(|p| capture_groups(p))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(fail)?;
+        for allow in &rs.allow.regexes {
+            capture_groups(allow).map_err(|e| fail(format!("allow regex `{allow}`: {e}")))?;
+        }
+        rules.push(EmbeddedRule {
+            spec: rs,
+            line,
+            groups,
+        });
+    }
+    Ok(EmbeddedFile {
+        name: name.to_string(),
+        provider: spec.provider,
+        rules,
+    })
+}
+
+/// The compact binary form of the embedded files.
+pub fn encode(files: &[EmbeddedFile]) -> Vec<u8> {
+    postcard::to_allocvec(files).expect("rule specs serialize to memory")
+}
+
+/// Reads back what [`encode`] wrote.
+pub fn decode(bytes: &[u8]) -> Result<Vec<EmbeddedFile>, postcard::Error> {
+    postcard::from_bytes(bytes)
+}
+
+/// 1-based line number of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
