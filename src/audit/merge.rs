@@ -41,6 +41,9 @@ struct Row {
     in_head: Option<bool>,
 }
 
+/// Where one location of a key is: path (with the repository), line, column, commit.
+type Place = (String, usize, usize, Option<String>);
+
 /// Merged audits: findings by fingerprint, repositories by identity.
 #[derive(Default)]
 pub struct Merged {
@@ -51,8 +54,7 @@ pub struct Merged {
 /// Reads audit JSON Lines from each reader (named for errors) and merges them.
 pub fn read_all<R: BufRead>(inputs: Vec<(String, R)>) -> Result<Merged> {
     let mut by_key: HashMap<String, Finding> = HashMap::new();
-    let mut places: HashMap<String, BTreeSet<(String, usize, usize, Option<String>)>> =
-        HashMap::new();
+    let mut places: HashMap<String, BTreeSet<Place>> = HashMap::new();
     let mut repos = BTreeMap::new();
     for (name, reader) in inputs {
         for (n, line) in reader.lines().enumerate() {

@@ -590,19 +590,20 @@ fn forty_repositories_give_the_same_findings_in_one_shard_in_four_and_after_a_re
 /// and records what it was asked.
 struct Forge {
     url: String,
-    seen: std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<(String, String)>)>>>,
+    seen: Log,
     server: std::sync::Arc<tiny_http::Server>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 type Answer = (u16, Vec<(String, String)>, String);
+/// Each request's path and query, and its headers (names lowercased).
+type Log = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<(String, String)>)>>>;
 
 impl Forge {
     fn start(handler: impl Fn(&str, usize) -> Answer + Send + 'static) -> Forge {
         let server = std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
         let port = server.server_addr().to_ip().unwrap().port();
-        let seen: std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<(String, String)>)>>> =
-            Default::default();
+        let seen: Log = Default::default();
         let (s, log) = (server.clone(), seen.clone());
         let thread = std::thread::spawn(move || {
             for request in s.incoming_requests() {
