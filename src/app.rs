@@ -74,6 +74,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             rules_check(&load, &rule_select(rules))
         }
         Command::Verify(args) => verify_key(args, output),
+        Command::Audit(args) => crate::audit::run::audit(args, output),
+        Command::Merge(args) => crate::audit::merge::merge(args, output),
     }
 }
 

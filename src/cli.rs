@@ -45,6 +45,12 @@ pub enum Command {
     /// Check whether one key still works: reads the key from stdin, never from the command
     /// line. Exit 0 valid, 1 invalid, 2 unknown or error.
     Verify(VerifyKeyArgs),
+    /// Audit the history of many repositories: a list file or a GitHub organisation / GitLab
+    /// group, sharded over machines; JSON Lines out, one record per finding and per repository.
+    Audit(Box<AuditArgs>),
+    /// Merge the JSON Lines of `keyhound audit` runs (shards) into one report. Exit 1 if any
+    /// finding, 2 if any repository failed.
+    Merge(MergeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -374,6 +380,107 @@ pub enum RulesCommand {
         #[command(flatten)]
         rules: RuleArgs,
     },
+}
+
+/// `keyhound audit`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("repositories").required(true).multiple(false)
+    .args(["repos", "github_org", "gitlab_group"])))]
+pub struct AuditArgs {
+    /// The repositories to audit, one per line (`#` comments): a local path or a clone URL
+    /// (`https://`, `ssh://`, `git@host:org/repo`, `file://`).
+    #[arg(long, value_name = "FILE")]
+    pub repos: Option<PathBuf>,
+
+    /// Audit every repository of this GitHub organisation (token from GITHUB_TOKEN).
+    #[arg(long, value_name = "ORG")]
+    pub github_org: Option<String>,
+
+    /// Audit every repository of this GitLab group and its subgroups (token from GITLAB_TOKEN).
+    #[arg(long, value_name = "GROUP")]
+    pub gitlab_group: Option<String>,
+
+    /// The API's base URL, for GitHub Enterprise (`https://HOST/api/v3`) or a self-managed
+    /// GitLab (`https://HOST`): https, or http to loopback only.
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+
+    /// Also audit archived repositories.
+    #[arg(long)]
+    pub include_archived: bool,
+
+    /// Also audit forks.
+    #[arg(long)]
+    pub include_forks: bool,
+
+    /// Audit only shard I of N (0 <= I < N): each repository belongs to one shard, by a hash
+    /// of its normalised URL.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+
+    /// Clone into this directory (default: a temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
+
+    /// Keep each clone after its scan (default: delete it).
+    #[arg(long)]
+    pub keep_clones: bool,
+
+    /// Clone every ref (`git clone --mirror`: pull-request heads too), not only branches and tags.
+    #[arg(long)]
+    pub mirror: bool,
+
+    /// Audit this many repositories at a time.
+    #[arg(long, value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub parallel_repos: u32,
+
+    /// Record progress and each repository's refs in FILE: a killed run given the same FILE
+    /// resumes where it stopped.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// Scan only the commits added since the refs recorded in --state by the last audit.
+    #[arg(long, requires = "state")]
+    pub incremental: bool,
+
+    /// Write the JSON Lines here instead of stdout (appended to when resuming).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Print secrets in full instead of redacted.
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    /// Skip (and count) blobs larger than this: bytes, or with a K, M or G suffix.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+
+    /// Scanning threads per repository (default: one per CPU).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    #[command(flatten)]
+    pub rules: RuleArgs,
+
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// `keyhound merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSON Lines written by `keyhound audit`.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Write the report to this file instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

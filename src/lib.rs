@@ -8,6 +8,7 @@
 //! [`report`] writes them. [`app`] wires the stages together.
 
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod finding;

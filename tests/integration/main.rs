@@ -3,6 +3,7 @@
 //! One test binary with modules (faster to link than one binary per file). Token-shaped strings
 //! are assembled at run time by `support`, so these sources hold no literal key.
 
+mod audit;
 mod baseline_import;
 mod config;
 mod delivery;
