@@ -39,6 +39,9 @@ struct Row {
     email: Option<String>,
     date: Option<String>,
     in_head: Option<bool>,
+    /// The web page of the line at its commit (`--platform`), when the audit knew the host.
+    #[serde(default)]
+    link: Option<String>,
 }
 
 /// Where one location of a key is: path (with the repository), line, column, commit.
@@ -102,6 +105,7 @@ pub fn read_all<R: BufRead>(inputs: Vec<(String, R)>) -> Result<Merged> {
                             date: row.date.clone().unwrap_or_default(),
                             time: 0,
                         }),
+                        link: row.link.clone(),
                     };
                     let finding =
                         by_key
