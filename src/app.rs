@@ -672,7 +672,7 @@ fn live_checks(
     }
     let verdicts = verify::run(&jobs, &config.options);
     for v in &verdicts {
-        match v {
+        match &v.verdict {
             Verdict::Valid { .. } => checked.valid += 1,
             Verdict::Invalid => checked.invalid += 1,
             Verdict::Unknown { .. } => checked.unknown += 1,
@@ -742,8 +742,8 @@ fn verify_key(args: &VerifyKeyArgs, output: Output) -> Result<ExitCode> {
         );
     }
     let needs = check.captures_used();
-    let (secret, captures) = if needs.is_empty() {
-        (Secret::new(key), Vec::new())
+    let (secret, captures, companions) = if needs.is_empty() {
+        (Secret::new(key), Vec::new(), Vec::new())
     } else {
         // The check needs a value found beside the key (a key id): find both in the text.
         let matcher = Matcher::new(RuleSet::from_rules(vec![rule.clone()]));
@@ -753,7 +753,7 @@ fn verify_key(args: &VerifyKeyArgs, output: Output) -> Result<ExitCode> {
             .into_iter()
             .next();
         match hit {
-            Some(h) => (h.secret, h.captures),
+            Some(h) => (h.secret, h.captures, h.companions),
             None => bail!(
                 "rule `{}`'s check needs {} beside the key: pipe in text in which the rule finds \
                  both (such as the lines that hold them)",
@@ -762,14 +762,22 @@ fn verify_key(args: &VerifyKeyArgs, output: Output) -> Result<ExitCode> {
             ),
         }
     };
-    let job = verify::job(rule, check, &secret, &captures, &config.options.endpoints);
+    let job = verify::job(
+        rule,
+        check,
+        &secret,
+        &captures,
+        &companions,
+        &config.options.endpoints,
+    );
     if config.dry_run {
         eprintln!("keyhound: dry run: would send {}", job.describe());
         return Ok(ExitCode::SUCCESS);
     }
-    let verdict = verify::run(std::slice::from_ref(&job), &config.options)
+    let checked = verify::run(std::slice::from_ref(&job), &config.options)
         .pop()
         .unwrap_or_default();
+    let verdict = checked.verdict;
     let shown = if args.show_secrets {
         secret.expose().to_string()
     } else {

@@ -154,6 +154,24 @@ pub struct VerifySpec {
     /// An optional request body (a template).
     #[serde(default)]
     pub body: Option<String>,
+    /// HTTP Basic credentials (templates): `basic = { username = "api", password = "{{ secret }}" }`.
+    #[serde(default)]
+    pub basic: Option<BasicSpec>,
+    /// A form-urlencoded POST body: field name → template.
+    #[serde(default)]
+    pub form: Option<BTreeMap<String, String>>,
+    /// A JSON POST body whose strings are templates.
+    #[serde(default)]
+    pub json_body: Option<toml::Value>,
+    /// `[[rule.verify.companion]]`: other parts of the credential, found near the key.
+    #[serde(default, rename = "companion")]
+    pub companions: Vec<CompanionSpec>,
+    /// `[rule.verify.sign]`: a request signature the check computes (AWS Signature Version 4).
+    #[serde(default)]
+    pub sign: Option<SignSpec>,
+    /// `[rule.verify.detail]`: what a valid key can do, read from the check's own answer.
+    #[serde(default)]
+    pub detail: BTreeMap<String, DetailSpec>,
     /// `[[rule.verify.on]]`: response cases, tried in order; the first that matches decides.
     #[serde(default, rename = "on")]
     pub cases: Vec<VerifyCaseSpec>,
@@ -180,6 +198,12 @@ pub struct VerifyCaseSpec {
     /// The body is JSON and has each of these dotted paths.
     #[serde(default)]
     pub json_has: Strings,
+    /// The body is XML and the first element of each name has this text (or one of these).
+    #[serde(default)]
+    pub xml: BTreeMap<String, Strings>,
+    /// The body is XML with an element of each of these names.
+    #[serde(default)]
+    pub xml_has: Strings,
     /// Each header is present with this value or one of these values (case-insensitive; a
     /// value also matches without its `;` parameters; `""` means any value).
     #[serde(default)]
@@ -205,6 +229,9 @@ pub struct VerifyTestSpec {
     /// Text the verdict's note or reason must contain.
     #[serde(default)]
     pub detail: Option<String>,
+    /// The verdict details (`[rule.verify.detail]`) the answer must give.
+    #[serde(default)]
+    pub key_info: BTreeMap<String, String>,
 }
 
 /// One string or a list of them.
@@ -228,4 +255,64 @@ impl Strings {
             Strings::Many(v) => v,
         }
     }
+}
+
+/// `basic = { username = ..., password = ... }`: both templates.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicSpec {
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+}
+
+/// One `[[rule.verify.companion]]`: a part of a multi-part credential written near the key (the
+/// key id beside a secret).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompanionSpec {
+    /// A regex with one named group; the group's name is the template variable
+    /// (`{{ captures.NAME }}`).
+    pub regex: String,
+    /// How many lines above or below the key it may be.
+    #[serde(default = "default_companion_lines")]
+    pub within_lines: usize,
+}
+
+fn default_companion_lines() -> usize {
+    5
+}
+
+/// `[rule.verify.sign]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignSpec {
+    /// `aws-sigv4`.
+    pub algorithm: String,
+    pub service: String,
+    pub region: String,
+    /// Templates: the key id and the secret that signs.
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+/// Where one verdict detail is read: a JSON dotted path or an XML element name (a plain
+/// string), or `{ header = "X-OAuth-Scopes" }`, `{ json = "a.b" }`, `{ xml = "Arn" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum DetailSpec {
+    Path(String),
+    From(DetailFromSpec),
+}
+
+/// The table form of [`DetailSpec`]: exactly one source.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetailFromSpec {
+    #[serde(default)]
+    pub header: Option<String>,
+    #[serde(default)]
+    pub json: Option<String>,
+    #[serde(default)]
+    pub xml: Option<String>,
 }

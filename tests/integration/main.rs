@@ -9,6 +9,7 @@ mod detect;
 mod exit_codes;
 mod history;
 mod hooks;
+mod live_forms;
 mod output;
 mod reports;
 mod robustness;

@@ -23,14 +23,15 @@ fn pc_key(body: &str) -> String {
 
 /// What the mock received.
 #[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    url: String,
-    headers: Vec<(String, String)>,
+pub(crate) struct Seen {
+    pub(crate) method: String,
+    pub(crate) url: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: String,
 }
 
 impl Seen {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -50,13 +51,13 @@ impl Seen {
 }
 
 /// What the mock answers.
-struct Reply {
-    status: u16,
-    headers: Vec<(&'static str, String)>,
-    body: String,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) body: String,
 }
 
-fn json(status: u16, body: &str) -> Reply {
+pub(crate) fn json(status: u16, body: &str) -> Reply {
     Reply {
         status,
         headers: vec![("Content-Type", "application/json".into())],
@@ -66,7 +67,7 @@ fn json(status: u16, body: &str) -> Reply {
 
 /// A provider on 127.0.0.1 that answers with `handler(request, how many earlier requests
 /// carried the same key)` and records every request.
-struct Mock {
+pub(crate) struct Mock {
     port: u16,
     log: Arc<Mutex<Vec<Seen>>>,
     server: Arc<tiny_http::Server>,
@@ -74,15 +75,18 @@ struct Mock {
 }
 
 impl Mock {
-    fn start(handler: impl Fn(&Seen, usize) -> Reply + Send + 'static) -> Mock {
+    pub(crate) fn start(handler: impl Fn(&Seen, usize) -> Reply + Send + 'static) -> Mock {
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
         let port = server.server_addr().to_ip().unwrap().port();
         let log: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let thread = {
             let (server, log) = (Arc::clone(&server), Arc::clone(&log));
             std::thread::spawn(move || {
-                for request in server.incoming_requests() {
+                for mut request in server.incoming_requests() {
+                    let mut body = String::new();
+                    let _ = std::io::Read::read_to_string(request.as_reader(), &mut body);
                     let seen = Seen {
+                        body,
                         method: request.method().to_string(),
                         url: request.url().to_string(),
                         headers: request
@@ -118,11 +122,11 @@ impl Mock {
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    fn requests(&self) -> Vec<Seen> {
+    pub(crate) fn requests(&self) -> Vec<Seen> {
         self.log.lock().unwrap().clone()
     }
 
@@ -173,7 +177,7 @@ fn political_comms(valid: String, invalid: String, limited: String, rate_limited
     })
 }
 
-fn keyhound(dir: &Path) -> Command {
+pub(crate) fn keyhound(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("keyhound").unwrap();
     cmd.current_dir(dir)
         .env("NO_COLOR", "1")
@@ -186,7 +190,7 @@ fn keyhound(dir: &Path) -> Command {
     cmd
 }
 
-fn tree(files: &[(&str, String)]) -> TempDir {
+pub(crate) fn tree(files: &[(&str, String)]) -> TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in files {
         let path = dir.path().join(name);

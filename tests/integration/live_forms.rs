@@ -1,0 +1,314 @@
+//! Request forms of live checks beyond a header template, against a mock provider on
+//! 127.0.0.1: HTTP Basic credentials, form and JSON bodies, and companion parts of a multi-part
+//! credential found near the key (tried in turn, reported redacted).
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::verify::{json, keyhound, tree, Mock};
+
+/// A user rule for `acme_` keys whose check is `VERIFY` (a `[rule.verify]` body).
+fn acme_rule(verify: &str) -> String {
+    format!(
+        r#"
+[provider]
+name = "Acme"
+
+[[rule]]
+id = "acme-key"
+name = "Acme key"
+keywords = ["acme_"]
+regex = '''(acme_[A-Za-z0-9]{{20}})'''
+
+[rule.verify]
+{verify}
+
+[[rule.verify.on]]
+status = [200]
+json = {{ active = true }}
+verdict = "valid"
+
+[[rule.verify.on]]
+status = [401]
+verdict = "invalid"
+"#
+    )
+}
+
+fn acme_key(body: &str) -> String {
+    format!("acme_{body}")
+}
+
+/// Scans `dir/src` with only the rule in `dir/rules/acme.toml`, checks pointed at `mock`;
+/// returns the JSON findings and stderr.
+fn scan(dir: &Path, rule_id: &str, mock: &Mock, extra: &[&str]) -> (Vec<Value>, String) {
+    let out = keyhound(dir)
+        .args(["scan", "src", "--format", "json", "--no-builtin-rules"])
+        .args(["--rules", "rules/acme.toml", "--verify"])
+        .arg(format!("--endpoint={rule_id}={}", mock.url()))
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", String::from_utf8_lossy(&out.stdout)));
+    (report.as_array().unwrap().clone(), stderr)
+}
+
+fn basic(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
+#[test]
+fn basic_credentials_and_a_form_body() {
+    let key = acme_key("Wq8Zr3LxV1mTw6KpN2sY");
+    let expected = basic("api", &key);
+    let mock = Mock::start(move |seen, _| {
+        if seen.header("authorization") == Some(expected.as_str()) {
+            json(200, r#"{"active": true}"#)
+        } else {
+            json(401, r#"{"active": false}"#)
+        }
+    });
+    let rule = acme_rule(
+        r#"method = "POST"
+url = "https://api.acme.example/v1/check"
+basic = { username = "api", password = "{{ secret }}" }
+form = { token = "{{ secret }}", note = "a&b=c" }"#,
+    );
+    let dir = tree(&[
+        ("rules/acme.toml", rule),
+        ("src/a.env", format!("ACME={key}\n")),
+    ]);
+    let (findings, stderr) = scan(dir.path(), "acme-key", &mock, &[]);
+    assert_eq!(findings[0]["verdict"], "valid", "{stderr}");
+    let seen = &mock.requests()[0];
+    assert_eq!(seen.method, "POST");
+    assert_eq!(
+        seen.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(seen.body, format!("note=a%26b%3Dc&token={key}"));
+    assert!(!stderr.contains(&key), "{stderr}");
+
+    // The dry run names the Authorization header, never its value.
+    let out = keyhound(dir.path())
+        .args([
+            "scan",
+            "src",
+            "--no-builtin-rules",
+            "--rules",
+            "rules/acme.toml",
+        ])
+        .arg("--verify-dry-run")
+        .arg(format!("--endpoint=acme-key={}", mock.url()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("(headers: Authorization, Content-Type) with a"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Basic "), "{stderr}");
+}
+
+#[test]
+fn a_json_body() {
+    let key = acme_key("Hf7kQ2zX9vB4nM8wR1tY");
+    let mock = Mock::start(|seen, _| {
+        let body: Value = serde_json::from_str(&seen.body).unwrap_or_default();
+        if body["credentials"]["token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("acme_"))
+            && body["version"] == 2
+        {
+            json(200, r#"{"active": true}"#)
+        } else {
+            json(401, "{}")
+        }
+    });
+    let rule = acme_rule(
+        r#"method = "POST"
+url = "https://api.acme.example/v1/check"
+json_body = { credentials = { token = "{{ secret }}" }, version = 2 }"#,
+    );
+    let dir = tree(&[
+        ("rules/acme.toml", rule),
+        ("src/a.env", format!("ACME={key}\n")),
+    ]);
+    let (findings, stderr) = scan(dir.path(), "acme-key", &mock, &[]);
+    assert_eq!(findings[0]["verdict"], "valid", "{stderr}");
+    let seen = &mock.requests()[0];
+    assert_eq!(seen.header("content-type"), Some("application/json"));
+}
+
+#[test]
+fn a_body_form_needs_post_and_basic_excludes_an_authorization_header() {
+    for (verify, message) in [
+        (
+            r#"url = "https://api.acme.example/v1/check"
+form = { token = "{{ secret }}" }"#,
+            "use POST",
+        ),
+        (
+            r#"url = "https://api.acme.example/v1/check"
+headers = { Authorization = "Bearer {{ secret }}" }
+basic = { username = "{{ secret }}" }"#,
+            "cannot both be set",
+        ),
+    ] {
+        let dir = tree(&[("rules/acme.toml", acme_rule(verify))]);
+        keyhound(dir.path())
+            .args(["rules", "check", "rules/acme.toml"])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("rule `acme-key`"))
+            .stderr(predicates::str::contains(message));
+    }
+}
+
+/// An Acme secret checked with the key id written near it.
+const PAIR_RULE: &str = r#"
+[provider]
+name = "Acme"
+
+[[rule]]
+id = "acme-secret"
+name = "Acme secret"
+keywords = ["acme_secret"]
+regex = '''acme_secret[ =:"]+([A-Za-z0-9]{24})'''
+
+[rule.verify]
+url = "https://api.acme.example/v1/whoami"
+headers = { "X-Key-Id" = "{{ captures.key_id }}", Authorization = "Bearer {{ secret }}" }
+
+[[rule.verify.companion]]
+regex = '''\b(?P<key_id>AKID[0-9A-Z]{12})\b'''
+within_lines = 3
+
+[[rule.verify.on]]
+status = [200]
+json_has = "user"
+verdict = "valid"
+
+[[rule.verify.on]]
+status = [401]
+verdict = "invalid"
+"#;
+
+fn key_id(tail: &str) -> String {
+    format!("AKID{tail}")
+}
+
+#[test]
+fn companions_near_the_key_are_tried_in_turn_and_reported_redacted() {
+    let secret = "Zt5Wq9Xm2Lr7Kv3Np8BsQ4Jd".to_string();
+    let (near, right, far) = (
+        key_id("7QX2M9KD4RT1"),
+        key_id("3VB8N2LP6WQ5"),
+        key_id("9HJ4K7ZX2MC8"),
+    );
+    let accepted = right.clone();
+    let mock = Mock::start(move |seen, _| {
+        if seen.header("x-key-id") == Some(accepted.as_str()) {
+            json(200, r#"{"user": "deploy"}"#)
+        } else {
+            json(401, "{}")
+        }
+    });
+    let text = format!(
+        "far_id = {far}\n\n\n\n\n\nother_id = {right}\nkey_id = {near}\nacme_secret = {secret}\n"
+    );
+    let dir = tree(&[
+        ("rules/acme.toml", PAIR_RULE.to_string()),
+        ("src/creds.ini", text),
+    ]);
+    let (findings, stderr) = scan(dir.path(), "acme-secret", &mock, &[]);
+    assert_eq!(findings[0]["verdict"], "valid", "{stderr}");
+    assert_eq!(
+        findings[0]["checked_with"],
+        serde_json::json!({"key_id": "AKID*****"})
+    );
+    let ids: Vec<String> = mock
+        .requests()
+        .iter()
+        .map(|s| s.header("x-key-id").unwrap_or_default().to_string())
+        .collect();
+    // Nearest first; the one six lines away is never sent.
+    assert_eq!(ids, vec![near.clone(), right.clone()]);
+    assert!(!stderr.contains(&right[4..]) && !stderr.contains(&secret));
+
+    // --show-secrets shows the part in full; the human report names it.
+    let (findings, _) = scan(dir.path(), "acme-secret", &mock, &["--show-secrets"]);
+    assert_eq!(findings[0]["checked_with"]["key_id"], right.as_str());
+    let out = keyhound(dir.path())
+        .args([
+            "scan",
+            "src",
+            "--no-builtin-rules",
+            "--rules",
+            "rules/acme.toml",
+        ])
+        .arg("--verify")
+        .arg(format!("--endpoint=acme-secret={}", mock.url()))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("live check: valid (checked with key_id AKID*****)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn at_most_three_companions_are_tried_and_none_found_is_unknown() {
+    let secret = "Qp2Xz7Wv4Nm9Kt3Lr8Bs1Hd6".to_string();
+    let mock = Mock::start(|_, _| json(401, "{}"));
+    let ids: Vec<String> = [
+        "7QX2M9KD4RT1",
+        "3VB8N2LP6WQ5",
+        "9HJ4K7ZX2MC8",
+        "5TR3W8QZ1LK6",
+    ]
+    .iter()
+    .map(|t| key_id(t))
+    .collect();
+    let text = format!(
+        "{}\n{}\nacme_secret = {secret}\n{}\n{}\n",
+        ids[0], ids[1], ids[2], ids[3]
+    );
+    let dir = tree(&[
+        ("rules/acme.toml", PAIR_RULE.to_string()),
+        ("src/creds.ini", text),
+        (
+            "src/alone.ini",
+            "acme_secret = Wm4Zq8Xv2Nr6Kt1Lp9Bd3Hs7\n".to_string(),
+        ),
+    ]);
+    let (findings, stderr) = scan(dir.path(), "acme-secret", &mock, &[]);
+    let by_path = |p: &str| {
+        findings
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(p))
+            .unwrap_or_else(|| panic!("no finding in {p}: {stderr}"))
+            .clone()
+    };
+    let creds = by_path("creds.ini");
+    assert_eq!(creds["verdict"], "invalid", "{stderr}");
+    assert_eq!(creds["checked_with"]["key_id"], "AKID*****");
+    assert_eq!(mock.requests().len(), 3, "{:?}", mock.requests());
+    let alone = by_path("alone.ini");
+    assert_eq!(alone["verdict"], "unknown");
+    assert!(
+        alone["verdict_detail"]
+            .as_str()
+            .unwrap()
+            .contains("`key_id`"),
+        "{alone}"
+    );
+}
