@@ -312,3 +312,103 @@ fn at_most_three_companions_are_tried_and_none_found_is_unknown() {
         "{alone}"
     );
 }
+
+const STS_VALID: &str = r#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <GetCallerIdentityResult>
+    <Arn>arn:aws:iam::123456789012:user/deploy</Arn>
+    <UserId>AIDAJQABLZS4A3QDU576Q</UserId>
+    <Account>123456789012</Account>
+  </GetCallerIdentityResult>
+</GetCallerIdentityResponse>"#;
+
+const STS_INVALID: &str = r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>
+  <Message>The security token included in the request is invalid.</Message></Error>
+</ErrorResponse>"#;
+
+fn xml(status: u16, body: &str) -> super::verify::Reply {
+    super::verify::Reply {
+        status,
+        headers: vec![("Content-Type", "text/xml".into())],
+        body: body.to_string(),
+    }
+}
+
+#[test]
+fn aws_keys_are_checked_with_a_signed_get_caller_identity() {
+    let id = super::support::aws_key_id(7);
+    let other_id = super::support::aws_key_id(8);
+    let secret = super::support::random_from(
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+",
+        11,
+        40,
+    );
+    let accepted = id.clone();
+    let mock = Mock::start(move |seen, _| {
+        let auth = seen.header("authorization").unwrap_or_default();
+        let scope = format!("AWS4-HMAC-SHA256 Credential={accepted}/");
+        let signed = auth.starts_with(&scope)
+            && auth.contains(
+                "/us-east-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date, \
+                 Signature=",
+            )
+            && seen.header("x-amz-date").is_some_and(|d| d.len() == 16);
+        if seen.method == "POST"
+            && seen.url == "/"
+            && seen.body == "Action=GetCallerIdentity&Version=2011-06-15"
+            && signed
+        {
+            xml(200, STS_VALID)
+        } else {
+            xml(403, STS_INVALID)
+        }
+    });
+    let dir = tree(&[
+        (
+            "valid/credentials",
+            format!("[default]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n"),
+        ),
+        (
+            "other/credentials",
+            format!(
+                "[default]\naws_access_key_id = {other_id}\naws_secret_access_key = {}\n",
+                secret.chars().rev().collect::<String>()
+            ),
+        ),
+    ]);
+    let out = keyhound(dir.path())
+        .args(["scan", ".", "--format", "json", "--verify"])
+        .arg(format!("--endpoint=aws-secret-access-key={}", mock.url()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let secrets: Vec<&Value> = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "aws-secret-access-key")
+        .collect();
+    let at = |dir: &str| {
+        secrets
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().contains(dir))
+            .unwrap_or_else(|| panic!("no secret found in {dir}: {report} {stderr}"))
+    };
+    let valid = at("valid/");
+    assert_eq!(valid["verdict"], "valid", "{report} {stderr}");
+    assert_eq!(
+        valid["key_info"],
+        serde_json::json!({"identity": "arn:aws:iam::123456789012:user/deploy", "account": "123456789012"})
+    );
+    assert_eq!(
+        valid["checked_with"],
+        serde_json::json!({"key_id": "AKIA*****"})
+    );
+    assert_eq!(at("other/")["verdict"], "invalid");
+    assert_eq!(mock.requests().len(), 2);
+    assert!(
+        !stderr.contains(&secret) && !stderr.contains(&id[4..]),
+        "{stderr}"
+    );
+}
