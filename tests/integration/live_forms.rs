@@ -412,3 +412,114 @@ fn aws_keys_are_checked_with_a_signed_get_caller_identity() {
         "{stderr}"
     );
 }
+
+/// A GitHub classic token, assembled here.
+fn github_pat(seed: u64) -> String {
+    let body = super::support::random_from(
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+        seed,
+        36,
+    );
+    format!("gh{}_{body}", "p")
+}
+
+#[test]
+fn what_a_valid_key_can_do_is_shown_in_every_format() {
+    let key = github_pat(21);
+    let mock = Mock::start(|seen, _| {
+        assert_eq!(seen.url, "/user");
+        let mut reply = json(200, r#"{"login": "octocat", "id": 1, "type": "User"}"#);
+        reply.headers.push(("X-OAuth-Scopes", "repo, gist".into()));
+        reply
+    });
+    let dir = tree(&[("a.env", format!("GH_TOKEN={key}\n"))]);
+    let run = |format: &str| {
+        let out = keyhound(dir.path())
+            .args(["scan", ".", "--verify", "--format", format])
+            .arg(format!("--endpoint=github-classic-pat={}", mock.url()))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            !stdout.contains(&key[4..]),
+            "{format} shows the key: {stdout}"
+        );
+        stdout
+    };
+    let human = run("human");
+    assert!(
+        human.contains("= note: live check: valid — identity octocat; scopes repo, gist"),
+        "{human}"
+    );
+    let json: Value = serde_json::from_str(&run("json")).unwrap();
+    assert_eq!(
+        json[0]["key_info"],
+        serde_json::json!({"identity": "octocat", "scopes": "repo, gist"})
+    );
+    let line: Value = serde_json::from_str(run("jsonl").lines().next().unwrap()).unwrap();
+    assert_eq!(line["key_info"]["identity"], "octocat");
+    let sarif: Value = serde_json::from_str(&run("sarif")).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["properties"]["keyInfo"]["scopes"],
+        "repo, gist"
+    );
+    let csv = run("csv");
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",key_info,checked_with"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(",\"identity=octocat; scopes=repo, gist\","),
+        "{csv}"
+    );
+}
+
+#[test]
+fn rules_check_proves_the_details_a_check_reads() {
+    let rule = |want: &str| {
+        format!(
+            r#"{}
+[rule.verify.detail]
+identity = "user.login"
+plan = {{ header = "X-Plan" }}
+
+[[rule.verify.test]]
+status = 200
+headers = {{ "X-Plan" = "team" }}
+body = '{{"active": true, "user": {{"login": "octocat"}}}}'
+expect = "valid"
+key_info = {{ identity = "{want}", plan = "team" }}
+
+[[rule.verify.test]]
+status = 401
+expect = "invalid"
+
+[[rule.verify.test]]
+status = 500
+expect = "unknown"
+"#,
+            acme_rule(
+                r#"url = "https://api.acme.example/v1/me"
+headers = { Authorization = "Bearer {{ secret }}" }"#
+            )
+        )
+    };
+    let dir = tree(&[
+        ("ok.toml", rule("octocat")),
+        ("wrong.toml", rule("someone")),
+    ]);
+    keyhound(dir.path())
+        .args(["rules", "check", "ok.toml"])
+        .assert()
+        .code(0);
+    keyhound(dir.path())
+        .args(["rules", "check", "wrong.toml"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "expected detail identity = `someone`, got `octocat`",
+        ));
+}
