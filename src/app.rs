@@ -626,6 +626,8 @@ fn finish(
 struct Checked {
     dry_run: bool,
     requests: usize,
+    /// Verdicts taken from the verdict cache, without a request.
+    from_cache: usize,
     valid: usize,
     invalid: usize,
     unknown: usize,
@@ -645,7 +647,11 @@ impl std::fmt::Display for Checked {
             f,
             "{} valid, {} invalid, {} unknown",
             self.valid, self.invalid, self.unknown
-        )
+        )?;
+        if self.from_cache > 0 {
+            write!(f, "; {} from the verdict cache", self.from_cache)?;
+        }
+        Ok(())
     }
 }
 
@@ -670,7 +676,14 @@ fn live_checks(
         }
         return Ok(checked);
     }
-    let verdicts = verify::run(&jobs, &config.options);
+    let run = verify::cache::run(&jobs, &config.options);
+    if !output.quiet {
+        for warning in &run.warnings {
+            eprintln!("keyhound: warning: {warning}");
+        }
+    }
+    checked.from_cache = run.from_cache;
+    let verdicts = run.checked;
     for v in &verdicts {
         match &v.verdict {
             Verdict::Valid { .. } => checked.valid += 1,
@@ -774,9 +787,13 @@ fn verify_key(args: &VerifyKeyArgs, output: Output) -> Result<ExitCode> {
         eprintln!("keyhound: dry run: would send {}", job.describe());
         return Ok(ExitCode::SUCCESS);
     }
-    let checked = verify::run(std::slice::from_ref(&job), &config.options)
-        .pop()
-        .unwrap_or_default();
+    let run = verify::cache::run(std::slice::from_ref(&job), &config.options);
+    if !output.quiet {
+        for warning in &run.warnings {
+            eprintln!("keyhound: warning: {warning}");
+        }
+    }
+    let checked = run.checked.into_iter().next().unwrap_or_default();
     let verdict = checked.verdict;
     let shown = if args.show_secrets {
         secret.expose().to_string()

@@ -8,6 +8,7 @@
 //! on a small pool of their own threads (not the scanning pool), at most a few at a time per
 //! host, and wait when a provider asks them to.
 
+pub mod cache;
 pub mod classify;
 pub mod http;
 pub mod replay;
@@ -37,6 +38,8 @@ pub struct VerifyOptions {
     pub threads: usize,
     /// Rule id → the origin its check goes to instead of the rule's own (`--endpoint`).
     pub endpoints: HashMap<String, Origin>,
+    /// The verdict cache, unless `--no-verify-cache` (or no cache directory).
+    pub cache: Option<cache::CacheSettings>,
 }
 
 impl Default for VerifyOptions {
@@ -45,6 +48,7 @@ impl Default for VerifyOptions {
             http: HttpOptions::default(),
             threads: DEFAULT_THREADS,
             endpoints: HashMap::new(),
+            cache: None,
         }
     }
 }
@@ -273,6 +277,10 @@ pub struct Job<'r> {
     pub alternatives: Vec<Request>,
     /// Indexes of the findings this job decides.
     pub findings: Vec<usize>,
+    /// The key (for the cache's keyed hash; never stored).
+    pub secret: Secret,
+    /// Every companion part found near the key, nearest first.
+    pub companions: Vec<(String, Secret)>,
 }
 
 impl Job<'_> {
@@ -370,6 +378,8 @@ pub fn job<'r>(
         request,
         alternatives: requests.filter_map(Result::ok).collect(),
         findings: Vec::new(),
+        secret: secret.clone(),
+        companions: companions.to_vec(),
     }
 }
 
@@ -496,20 +506,26 @@ fn check_one(
 
 /// Runs every job on a pool of `opts.threads` threads; the verdicts come back in job order.
 pub fn run(jobs: &[Job<'_>], opts: &VerifyOptions) -> Vec<Checked> {
-    let client = Client::new(opts.http.clone());
-    let mut verdicts = vec![Checked::default(); jobs.len()];
-    if jobs.is_empty() {
+    let all: Vec<usize> = (0..jobs.len()).collect();
+    run_only(jobs, &all, opts)
+}
+
+/// Runs the jobs at `which`; the verdicts come back in the order of `which`.
+pub fn run_only(jobs: &[Job<'_>], which: &[usize], opts: &VerifyOptions) -> Vec<Checked> {
+    let mut verdicts = vec![Checked::default(); which.len()];
+    if which.is_empty() {
         return verdicts;
     }
+    let client = Client::new(opts.http.clone());
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel();
     std::thread::scope(|scope| {
-        for _ in 0..opts.threads.clamp(1, jobs.len()) {
+        for _ in 0..opts.threads.clamp(1, which.len()) {
             let tx = tx.clone();
             let (client, next) = (&client, &next);
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(job) = jobs.get(i) else {
+                let Some(job) = which.get(i).and_then(|&j| jobs.get(j)) else {
                     break;
                 };
                 if tx.send((i, check(client, job))).is_err() {

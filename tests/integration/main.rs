@@ -17,4 +17,5 @@ mod rules_cmd;
 mod support;
 mod suppress;
 mod verify;
+mod verify_cache;
 mod walk;

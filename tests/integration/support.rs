@@ -23,6 +23,12 @@ pub struct Tree {
     dir: TempDir,
 }
 
+impl Drop for Tree {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.cache_home());
+    }
+}
+
 impl Tree {
     /// A tree holding these text files (parent directories are created).
     pub fn new(files: &[(&str, &str)]) -> Tree {
@@ -82,7 +88,17 @@ impl Tree {
             }
         }
         cmd.env("NO_COLOR", "1");
+        // Live checks cache their verdicts: beside the tree (not in it, where it would be
+        // scanned), never in the user's own cache.
+        cmd.env("XDG_CACHE_HOME", self.cache_home());
         cmd
+    }
+
+    /// Where runs in this tree keep their verdict cache.
+    pub fn cache_home(&self) -> std::path::PathBuf {
+        let mut name = self.path().as_os_str().to_owned();
+        name.push(".cache");
+        std::path::PathBuf::from(name)
     }
 
     /// Runs `keyhound ARGS...` in the tree and captures what it did.

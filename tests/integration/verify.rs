@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -181,6 +181,7 @@ pub(crate) fn keyhound(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("keyhound").unwrap();
     cmd.current_dir(dir)
         .env("NO_COLOR", "1")
+        .env("XDG_CACHE_HOME", cache_home(dir))
         .env_remove("HTTPS_PROXY")
         .env_remove("https_proxy")
         .env_remove("ALL_PROXY")
@@ -190,8 +191,31 @@ pub(crate) fn keyhound(dir: &Path) -> Command {
     cmd
 }
 
-pub(crate) fn tree(files: &[(&str, String)]) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
+/// The cache directory (`XDG_CACHE_HOME`) of runs in `dir`: beside it, not in it (it would be
+/// scanned), and never the user's own.
+pub(crate) fn cache_home(dir: &Path) -> PathBuf {
+    let mut name = dir.as_os_str().to_owned();
+    name.push(".cache");
+    PathBuf::from(name)
+}
+
+/// A temporary tree whose verdict cache goes with it.
+pub(crate) struct TestDir(TempDir);
+
+impl TestDir {
+    pub(crate) fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(cache_home(self.0.path()));
+    }
+}
+
+pub(crate) fn tree(files: &[(&str, String)]) -> TestDir {
+    let dir = TestDir(tempfile::tempdir().unwrap());
     for (name, text) in files {
         let path = dir.path().join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -548,7 +572,7 @@ fn verify_command_reads_one_key_from_stdin() {
         pc_key("Hf7kQ2zX9vB4nM8wR1tY"),
     );
     let mock = political_comms(valid.clone(), invalid.clone(), String::new(), String::new());
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tree(&[]);
     let ep = endpoint(PC_RULE, &mock);
     keyhound(dir.path())
         .args(["verify", "--rule", PC_RULE, &ep])
