@@ -631,6 +631,8 @@ struct Checked {
     valid: usize,
     invalid: usize,
     unknown: usize,
+    /// Why the `unknown` ones are.
+    causes: verify::causes::Causes,
 }
 
 impl std::fmt::Display for Checked {
@@ -648,6 +650,9 @@ impl std::fmt::Display for Checked {
             "{} valid, {} invalid, {} unknown",
             self.valid, self.invalid, self.unknown
         )?;
+        if !self.causes.is_empty() {
+            write!(f, " ({})", self.causes)?;
+        }
         if self.from_cache > 0 {
             write!(f, "; {} from the verdict cache", self.from_cache)?;
         }
@@ -688,7 +693,10 @@ fn live_checks(
         match &v.verdict {
             Verdict::Valid { .. } => checked.valid += 1,
             Verdict::Invalid => checked.invalid += 1,
-            Verdict::Unknown { .. } => checked.unknown += 1,
+            Verdict::Unknown { reason } => {
+                checked.unknown += 1;
+                checked.causes.add(reason);
+            }
             Verdict::Unchecked => {}
         }
     }

@@ -162,7 +162,7 @@ impl RunConfig {
             if !self.rules.builtin && builtin.is_none() {
                 builtin = Some(RuleSet::builtin()?);
             }
-            if !builtin.as_ref().is_some_and(|b| b.get(id).is_some()) {
+            if builtin.as_ref().is_none_or(|b| b.get(id).is_none()) {
                 return Err(ConfigError::At {
                     origin,
                     message: format!(

@@ -534,7 +534,7 @@ fn parse_duration(value: &toml::Value) -> Result<Duration, String> {
 /// A size as the config file and `--max-file-size` write it: `100M`, `512K`, `1G`, `1000`.
 pub fn format_size(bytes: u64) -> String {
     for (shift, unit) in [(30, "G"), (20, "M"), (10, "K")] {
-        if bytes != 0 && bytes % (1 << shift) == 0 {
+        if bytes != 0 && bytes.is_multiple_of(1 << shift) {
             return format!("{}{unit}", bytes >> shift);
         }
     }

@@ -151,7 +151,7 @@ impl Cache {
         let age = now
             .duration_since(UNIX_EPOCH + Duration::from_secs(entry.time))
             .ok();
-        if !age.is_some_and(|age| age < ttl) {
+        if age.is_none_or(|age| age >= ttl) {
             return Ok(None);
         }
         let mut checked_with = Vec::with_capacity(entry.checked_with.len());

@@ -9,6 +9,7 @@
 //! host, and wait when a provider asks them to.
 
 pub mod cache;
+pub mod causes;
 pub mod classify;
 pub mod http;
 pub mod replay;

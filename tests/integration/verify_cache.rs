@@ -172,3 +172,49 @@ fn concurrent_runs_share_the_cache() {
     assert_eq!(findings.len(), 3);
     assert!(stderr.contains("; 3 from the verdict cache"), "{stderr}");
 }
+
+#[test]
+fn the_summary_counts_each_verdict_and_each_unknown_cause() {
+    let keys: Vec<String> = [
+        "Vq8Zr3LxW1mTn6KpB2sY",
+        "Hf7kQ2zX9vB4nM8wR1tY",
+        "Gx8Lq2Vz7Ns1Pw9Kd3Rj",
+        "Zt5Wq9Xm2Lr7Kv3Np8Bs",
+        "Jd4Wq8Zn2Xv6Lr1Mk9Tb",
+    ]
+    .iter()
+    .map(|b| pc_key(b))
+    .collect();
+    let answers = keys.clone();
+    let mock = Mock::start(move |seen, _| {
+        match answers
+            .iter()
+            .position(|k| Some(k.as_str()) == seen.header("x-api-key"))
+        {
+            Some(0) => json(200, r#"{"data": []}"#),
+            Some(1) => json(401, r#"{"success": false, "code": "INVALID_API_KEY"}"#),
+            Some(2) => super::verify::Reply {
+                status: 200,
+                headers: vec![("Content-Type", "text/html".into())],
+                body: "<html>Sign in</html>".into(),
+            },
+            // A rate limit would pause the whole host and make the other answers racy: the
+            // causes' wording is covered by verify::causes's unit test.
+            _ => json(500, r#"{"success": false}"#),
+        }
+    });
+    let files: Vec<(String, String)> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (format!("k{i}.env"), format!("KEY={k}\n")))
+        .collect();
+    let files: Vec<(&str, String)> = files.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
+    let dir = tree(&files);
+    let (_, stderr) = scan(dir.path(), &mock, &["--no-verify-cache"]);
+    assert!(
+        stderr.contains(
+            "live checks: 1 valid, 1 invalid, 3 unknown (2 server error, 1 unexpected answer)"
+        ),
+        "{stderr}"
+    );
+}
