@@ -674,7 +674,12 @@ fn finish(
         finding::reveal_percent(&mut findings, run.redact_visible);
     }
     let checked = if run.verify.enabled {
-        Some(live_checks(&run.verify, matcher.rules(), &mut findings)?)
+        Some(live_checks(
+            &run.verify,
+            matcher.rules(),
+            &mut findings,
+            output,
+        )?)
     } else {
         None
     };
@@ -817,9 +822,13 @@ fn write_job_summary(
 struct Checked {
     dry_run: bool,
     requests: usize,
+    /// Verdicts taken from the verdict cache, without a request.
+    from_cache: usize,
     valid: usize,
     invalid: usize,
     unknown: usize,
+    /// Why the `unknown` ones are.
+    causes: verify::causes::Causes,
 }
 
 impl std::fmt::Display for Checked {
@@ -836,13 +845,25 @@ impl std::fmt::Display for Checked {
             f,
             "{} valid, {} invalid, {} unknown",
             self.valid, self.invalid, self.unknown
-        )
+        )?;
+        if !self.causes.is_empty() {
+            write!(f, " ({})", self.causes)?;
+        }
+        if self.from_cache > 0 {
+            write!(f, "; {} from the verdict cache", self.from_cache)?;
+        }
+        Ok(())
     }
 }
 
 /// The live-check stage: one request per unique key whose rule has a check, then each
 /// finding gets its key's verdict. A dry run prints the requests instead of sending them.
-fn live_checks(config: &VerifyConfig, rules: &[Rule], findings: &mut [Finding]) -> Result<Checked> {
+fn live_checks(
+    config: &VerifyConfig,
+    rules: &[Rule],
+    findings: &mut [Finding],
+    output: Output,
+) -> Result<Checked> {
     check_endpoints(config, rules)?;
     let jobs = verify::plan(findings, rules, &config.options.endpoints);
     let mut checked = Checked {
@@ -856,12 +877,22 @@ fn live_checks(config: &VerifyConfig, rules: &[Rule], findings: &mut [Finding]) 
         }
         return Ok(checked);
     }
-    let verdicts = verify::run(&jobs, &config.options);
+    let run = verify::cache::run(&jobs, &config.options);
+    if !output.quiet {
+        for warning in &run.warnings {
+            eprintln!("keyhound: warning: {warning}");
+        }
+    }
+    checked.from_cache = run.from_cache;
+    let verdicts = run.checked;
     for v in &verdicts {
-        match v {
+        match &v.verdict {
             Verdict::Valid { .. } => checked.valid += 1,
             Verdict::Invalid => checked.invalid += 1,
-            Verdict::Unknown { .. } => checked.unknown += 1,
+            Verdict::Unknown { reason } => {
+                checked.unknown += 1;
+                checked.causes.add(reason);
+            }
             Verdict::Unchecked => {}
         }
     }
@@ -940,8 +971,8 @@ fn verify_key(args: &VerifyKeyArgs, output: Output) -> Result<ExitCode> {
         );
     }
     let needs = check.captures_used();
-    let (secret, captures) = if needs.is_empty() {
-        (Secret::new(key), Vec::new())
+    let (secret, captures, companions) = if needs.is_empty() {
+        (Secret::new(key), Vec::new(), Vec::new())
     } else {
         // The check needs a value found beside the key (a key id): find both in the text.
         let matcher = Matcher::new(RuleSet::from_rules(vec![rule.clone()]));
@@ -951,7 +982,7 @@ fn verify_key(args: &VerifyKeyArgs, output: Output) -> Result<ExitCode> {
             .into_iter()
             .next();
         match hit {
-            Some(h) => (h.secret, h.captures),
+            Some(h) => (h.secret, h.captures, h.companions),
             None => bail!(
                 "rule `{}`'s check needs {} beside the key: pipe in text in which the rule finds \
                  both (such as the lines that hold them)",
@@ -960,14 +991,26 @@ fn verify_key(args: &VerifyKeyArgs, output: Output) -> Result<ExitCode> {
             ),
         }
     };
-    let job = verify::job(rule, check, &secret, &captures, &config.options.endpoints);
+    let job = verify::job(
+        rule,
+        check,
+        &secret,
+        &captures,
+        &companions,
+        &config.options.endpoints,
+    );
     if config.dry_run {
         eprintln!("keyhound: dry run: would send {}", job.describe());
         return Ok(ExitCode::SUCCESS);
     }
-    let verdict = verify::run(std::slice::from_ref(&job), &config.options)
-        .pop()
-        .unwrap_or_default();
+    let run = verify::cache::run(std::slice::from_ref(&job), &config.options);
+    if !output.quiet {
+        for warning in &run.warnings {
+            eprintln!("keyhound: warning: {warning}");
+        }
+    }
+    let checked = run.checked.into_iter().next().unwrap_or_default();
+    let verdict = checked.verdict;
     let shown = if args.show_secrets {
         secret.expose().to_string()
     } else {

@@ -244,6 +244,15 @@ pub struct LiveArgs {
     /// https, or http to loopback only.
     #[arg(long, value_name = "RULE_ID=URL")]
     pub endpoint: Vec<String>,
+
+    /// Reuse a key's verdict from the verdict cache when it is younger than this (default 24
+    /// hours; `invalid` verdicts last 7 times as long; 0s: always ask again).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub verify_cache_ttl: Option<Duration>,
+
+    /// Neither read nor write the verdict cache (~/.cache/keyhound/verdicts).
+    #[arg(long)]
+    pub no_verify_cache: bool,
 }
 
 /// `keyhound verify --rule RULE_ID`.

@@ -21,6 +21,7 @@ use crate::source::fs::WalkOptions;
 use crate::source::git::{DateWindow, Selection};
 use crate::source::globs::{Base, PathGlobs};
 use crate::suppress::Allowlists;
+use crate::verify::cache::{self, CacheSettings};
 use crate::verify::{HttpOptions, VerifyOptions};
 
 pub use file::{ConfigError, LiveCheckConfig, Origin, Settings, Sourced};
@@ -279,12 +280,24 @@ impl VerifyConfig {
                     ..HttpOptions::default()
                 },
                 endpoints,
+                cache: verify_cache(args),
                 ..VerifyOptions::default()
             },
             endpoints_from_file,
             enabled_by_file: None,
         })
     }
+}
+
+/// The verdict cache a run uses: none under `--no-verify-cache` or without a cache directory.
+fn verify_cache(args: &LiveArgs) -> Option<CacheSettings> {
+    if args.no_verify_cache {
+        return None;
+    }
+    Some(CacheSettings {
+        dir: CacheSettings::default_dir()?,
+        ttl: args.verify_cache_ttl.unwrap_or(cache::DEFAULT_TTL),
+    })
 }
 
 /// Everything `keyhound scan` needs.

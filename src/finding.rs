@@ -15,6 +15,7 @@ use rayon::prelude::*;
 pub mod lines;
 
 use crate::matcher::Match;
+use crate::rules::live::companion::MAX_CANDIDATES;
 use crate::rules::{Rule, Severity};
 
 /// A snippet line longer than this is clipped to a window around the secret.
@@ -253,6 +254,9 @@ pub struct Hit {
     pub secret: Secret,
     /// Named captures of the rule's regex (a key id beside its secret), for live checks.
     pub captures: Vec<(String, Secret)>,
+    /// Companion parts of the credential found near the key (`[[rule.verify.companion]]`),
+    /// nearest first.
+    pub companions: Vec<(String, Secret)>,
     pub entropy: f64,
     pub location: Location,
     /// For history scans: whether the key is still in HEAD's tree.
@@ -270,6 +274,12 @@ pub struct Finding {
     pub secret: Secret,
     /// Named captures of the rule's regex at one place the key was found.
     pub captures: Vec<(String, Secret)>,
+    /// Companion parts found near the key at its places (a few per name), for live checks.
+    pub companions: Vec<(String, Secret)>,
+    /// What the live check's answer says the key can do (`identity`, `scopes`...), in order.
+    pub key_info: Vec<(String, String)>,
+    /// The companion parts the verdict was reached with.
+    pub checked_with: Vec<(String, Secret)>,
     pub redacted: String,
     pub fingerprint: String,
     pub entropy: f64,
@@ -332,10 +342,12 @@ pub fn hits_in(blob: &[u8], path: &str, matches: &[Match], rules: &[Rule]) -> Ve
                 )
             })
             .collect();
+        let companions = companions_near(blob, m, &rules[m.rule]);
         hits.push(Hit {
             rule: m.rule,
             secret: Secret::new(secret),
             captures,
+            companions,
             entropy: m.entropy,
             location: Location {
                 path: path.to_string(),
@@ -351,6 +363,32 @@ pub fn hits_in(blob: &[u8], path: &str, matches: &[Match], rules: &[Rule]) -> Ve
         });
     }
     hits
+}
+
+/// The companion parts of `m`'s credential written near it, if its rule's check names any.
+fn companions_near(blob: &[u8], m: &Match, rule: &Rule) -> Vec<(String, Secret)> {
+    let Some(check) = &rule.verify else {
+        return Vec::new();
+    };
+    check
+        .extras
+        .companions
+        .iter()
+        .flat_map(|c| {
+            c.find_near(blob, m.start, m.end)
+                .into_iter()
+                .map(|v| (c.name.clone(), Secret::new(v)))
+        })
+        .collect()
+}
+
+/// The redacted form of a companion part: a short prefix (`AKIA*****`) when the value is long
+/// enough that four characters give nothing away, else `*****`.
+pub fn redact_part(value: &str) -> String {
+    match value.get(..4) {
+        Some(prefix) if value.len() >= 16 => format!("{prefix}*****"),
+        _ => "*****".to_string(),
+    }
 }
 
 /// Characters (not bytes) in a UTF-8-ish slice: continuation bytes do not count.
@@ -459,6 +497,9 @@ pub fn findings_from(hits: Vec<Hit>, rules: &[Rule]) -> Vec<Finding> {
                 description: rule.description.clone(),
                 secret: hit.secret.clone(),
                 captures: hit.captures.clone(),
+                companions: Vec::new(),
+                key_info: Vec::new(),
+                checked_with: Vec::new(),
                 redacted: redact(hit.secret.expose(), &rule.keywords),
                 // Set below, in parallel: a guessable secret's hash is deliberately slow.
                 fingerprint: String::new(),
@@ -468,6 +509,14 @@ pub fn findings_from(hits: Vec<Hit>, rules: &[Rule]) -> Vec<Finding> {
                 in_head: None,
             });
         finding.locations.push(hit.location.clone());
+        for (name, value) in &hit.companions {
+            let known = finding.companions.iter().filter(|(n, _)| n == name);
+            let mut known = known.map(|(_, v)| v);
+            let count = known.clone().count();
+            if count < MAX_CANDIDATES && !known.any(|v| v == value) {
+                finding.companions.push((name.clone(), value.clone()));
+            }
+        }
         if let Some(in_head) = hit.in_head {
             finding.in_head = Some(finding.in_head.unwrap_or(false) || in_head);
         }

@@ -125,6 +125,9 @@ pub fn read_all<R: BufRead>(inputs: Vec<(String, R)>) -> Result<Merged> {
                                 locations: Vec::new(),
                                 verdict: Verdict::Unchecked,
                                 in_head: None,
+                                companions: Vec::new(),
+                                key_info: Vec::new(),
+                                checked_with: Vec::new(),
                             });
                     if row.in_head.is_some() {
                         finding.in_head =

@@ -1,12 +1,14 @@
 //! `--format csv`: a header row, then one row per location of a key, quoted by the `csv`
-//! crate (RFC 4180). The commit columns are empty outside history scans, as is `in_head`.
+//! crate (RFC 4180). The commit columns are empty outside history scans, as is `in_head`;
+//! `key_info` and `checked_with` (`name=value; name=value`) are empty unless a live check
+//! filled them.
 
 use std::io::{self, Write};
 
-use super::ReportOptions;
+use super::{detail, ReportOptions};
 use crate::finding::Finding;
 
-const HEADER: [&str; 18] = [
+const HEADER: [&str; 20] = [
     "rule_id",
     "rule_name",
     "provider",
@@ -25,6 +27,8 @@ const HEADER: [&str; 18] = [
     "date",
     "in_head",
     "link",
+    "key_info",
+    "checked_with",
 ];
 
 /// Writes the header row and one row per location; only the header when there are none.
@@ -42,6 +46,8 @@ pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) ->
             Some(false) => "false",
             None => "",
         };
+        let key_info = detail::text(&detail::key_info(f), "=");
+        let checked_with = detail::text(&detail::checked_with(f, opts.show_secrets), "=");
         for loc in &f.locations {
             let commit = loc.commit.as_ref();
             csv.write_record([
@@ -63,6 +69,8 @@ pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) ->
                 commit.map_or("", |c| c.date.as_str()),
                 in_head,
                 loc.link.as_deref().unwrap_or_default(),
+                &key_info,
+                &checked_with,
             ])?;
         }
     }

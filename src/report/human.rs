@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
 
 use super::escape::escape_controls as esc;
-use super::{HookStage, ReportOptions};
+use super::{detail, HookStage, ReportOptions};
 use crate::finding::{Finding, Location, Verdict};
 use crate::rules::Severity;
 
@@ -120,7 +120,16 @@ pub fn render(finding: &Finding, show_secrets: bool, color: bool) -> String {
     };
     let mut notes = Vec::new();
     if finding.verdict != Verdict::Unchecked {
-        notes.push(format!("live check: {}", finding.verdict));
+        let mut note = format!("live check: {}", finding.verdict);
+        let info = detail::text(&detail::key_info(finding), " ");
+        if !info.is_empty() {
+            note.push_str(&format!(" — {info}"));
+        }
+        let parts = detail::text(&detail::checked_with(finding, show_secrets), " ");
+        if !parts.is_empty() {
+            note.push_str(&format!(" (checked with {parts})"));
+        }
+        notes.push(note);
     }
     notes.push(format!("fingerprint: {}", finding.fingerprint));
     match finding.in_head {

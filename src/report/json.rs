@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::detail::{self, Pairs};
 use super::meta::{ScanMeta, SCHEMA_VERSION};
 use super::ReportOptions;
 use crate::finding::{Finding, Location};
@@ -29,6 +30,10 @@ pub(super) struct Row<'a> {
     verdict: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     verdict_detail: Option<&'a str>,
+    #[serde(skip_serializing_if = "Pairs::is_empty")]
+    key_info: Pairs,
+    #[serde(skip_serializing_if = "Pairs::is_empty")]
+    checked_with: Pairs,
     #[serde(skip_serializing_if = "Option::is_none")]
     commit: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -62,6 +67,8 @@ pub(super) fn row<'a>(f: &'a Finding, loc: &'a Location, show: bool) -> Row<'a> 
         snippet: loc.snippet.render(show).0,
         verdict: f.verdict.as_str(),
         verdict_detail: f.verdict.detail(),
+        key_info: detail::key_info(f),
+        checked_with: detail::checked_with(f, show),
         commit: commit.map(|c| c.id.as_str()),
         author: commit.map(|c| c.author.as_str()),
         email: commit.map(|c| c.email.as_str()),

@@ -8,6 +8,7 @@
 //! [`Report::finish`].
 
 pub mod csv;
+mod detail;
 pub mod escape;
 pub mod github;
 pub mod gitlab;
@@ -211,6 +212,9 @@ mod tests {
             description: None,
             secret: Secret::new("s3cr3t"),
             captures: Vec::new(),
+            companions: Vec::new(),
+            key_info: Vec::new(),
+            checked_with: Vec::new(),
             redacted: "*****".into(),
             fingerprint: "f".into(),
             entropy: 2.5,

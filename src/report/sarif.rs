@@ -14,6 +14,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::detail::{self, Pairs};
 use super::meta::{ScanMeta, INFORMATION_URI};
 use super::{level, ReportOptions, REMEDIATION};
 use crate::finding::{Finding, Location};
@@ -167,6 +168,10 @@ struct ResultProperties<'a> {
     verdict: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     verdict_detail: Option<&'a str>,
+    #[serde(skip_serializing_if = "Pairs::is_empty")]
+    key_info: Pairs,
+    #[serde(skip_serializing_if = "Pairs::is_empty")]
+    checked_with: Pairs,
     #[serde(skip_serializing_if = "Option::is_none")]
     commit: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -381,6 +386,8 @@ fn result<'a>(
             fingerprint: &f.fingerprint,
             verdict: f.verdict.as_str(),
             verdict_detail: f.verdict.detail(),
+            key_info: detail::key_info(f),
+            checked_with: detail::checked_with(f, opts.show_secrets),
             commit: commit.map(|c| c.id.as_str()),
             author: commit.map(|c| c.author.as_str()),
             email: commit.map(|c| c.email.as_str()),

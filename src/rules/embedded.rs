@@ -55,7 +55,7 @@ pub fn capture_groups(pattern: &str) -> Result<Groups, String> {
     })
 }
 
-fn group_names(hir: &regex_syntax::hir::Hir, out: &mut Vec<String>) {
+pub(crate) fn group_names(hir: &regex_syntax::hir::Hir, out: &mut Vec<String>) {
     use regex_syntax::hir::HirKind;
     match hir.kind() {
         HirKind::Capture(cap) => {

@@ -13,6 +13,10 @@ use serde_json::Value;
 
 use super::spec::{VerifyCaseSpec, VerifySpec, VerifyTestSpec};
 
+pub mod companion;
+pub mod detail;
+pub mod forms;
+
 /// Methods a check may use: reads, and POST for the few APIs whose "who am I" call is a POST
 /// (Slack's `auth.test`).
 const METHODS: &[&str] = &["GET", "HEAD", "POST"];
@@ -41,6 +45,8 @@ pub struct LiveCheck {
     pub cases: Vec<Case>,
     /// Recorded responses that `rules check` replays.
     pub tests: Vec<RecordedTest>,
+    /// Basic credentials, form and JSON bodies, companions, signing, verdict details.
+    pub extras: forms::Extras,
 }
 
 impl LiveCheck {
@@ -49,6 +55,7 @@ impl LiveCheck {
         let mut names: Vec<&str> = std::iter::once(&self.path)
             .chain(self.headers.iter().map(|(_, t)| t))
             .chain(self.body.iter())
+            .chain(self.extras.templates())
             .flat_map(Template::captures)
             .collect();
         names.sort_unstable();
@@ -412,6 +419,10 @@ pub struct Case {
     pub json: Vec<(JsonPath, Vec<Value>)>,
     /// Each path exists.
     pub json_has: Vec<JsonPath>,
+    /// The first XML element of each name has one of the texts listed.
+    pub xml: Vec<(String, Vec<String>)>,
+    /// An XML element of each name exists.
+    pub xml_has: Vec<String>,
     /// Lower-cased header name and the lower-cased values it may have (`""`: any).
     pub headers: Vec<(String, Vec<String>)>,
     pub verdict: Expect,
@@ -419,6 +430,24 @@ pub struct Case {
 }
 
 impl Case {
+    /// [`Case::matches`], and the case's XML conditions on the raw `body`.
+    pub fn matches_answer(
+        &self,
+        status: u16,
+        headers: &[(String, String)],
+        json: Option<&Value>,
+        body: &[u8],
+    ) -> bool {
+        let xml_holds = self
+            .xml_has
+            .iter()
+            .all(|name| detail::xml_text(body, name).is_some())
+            && self.xml.iter().all(|(name, wanted)| {
+                detail::xml_text(body, name).is_some_and(|t| wanted.iter().any(|w| *w == t.trim()))
+            });
+        xml_holds && self.matches(status, headers, json)
+    }
+
     /// Whether an answer matches. `headers` are (name, value) with any case; `json` is the
     /// body parsed as JSON, if it parses.
     pub fn matches(&self, status: u16, headers: &[(String, String)], json: Option<&Value>) -> bool {
@@ -479,11 +508,13 @@ pub struct RecordedTest {
     pub expect: Expect,
     /// Text the verdict's note or reason must contain.
     pub detail: Option<String>,
+    /// Verdict details the answer must give, by name.
+    pub key_info: Vec<(String, String)>,
 }
 
 /// Validates a `[rule.verify]` table. `named_groups` lists, for each of the rule's regexes, its
 /// named capture groups: a capture the check uses must be in every one of them.
-pub fn compile(spec: VerifySpec, named_groups: &[Vec<String>]) -> Result<LiveCheck, String> {
+pub fn compile(mut spec: VerifySpec, named_groups: &[Vec<String>]) -> Result<LiveCheck, String> {
     let method = spec.method.to_ascii_uppercase();
     if !METHODS.contains(&method.as_str()) {
         return Err(format!(
@@ -492,6 +523,7 @@ pub fn compile(spec: VerifySpec, named_groups: &[Vec<String>]) -> Result<LiveChe
             METHODS.join(", ")
         ));
     }
+    let extras = forms::compile(&method, &mut spec)?;
     let (origin, path) = split_url(&spec.url).map_err(|e| format!("verify.url: {e}"))?;
     if origin.scheme != Scheme::Https {
         return Err(format!(
@@ -550,14 +582,19 @@ pub fn compile(spec: VerifySpec, named_groups: &[Vec<String>]) -> Result<LiveChe
             .enumerate()
             .map(|(i, t)| compile_test(t).map_err(|e| format!("verify.test[{i}]: {e}")))
             .collect::<Result<_, _>>()?,
+        extras,
     };
     let sends_secret = check.path.uses_secret()
         || check.headers.iter().any(|(_, t)| t.uses_secret())
-        || check.body.as_ref().is_some_and(Template::uses_secret);
+        || check.body.as_ref().is_some_and(Template::uses_secret)
+        || check.extras.templates().iter().any(|t| t.uses_secret());
     if !sends_secret {
         return Err("verify never sends `{{ secret }}`: it would check nothing".into());
     }
     for name in check.captures_used() {
+        if check.extras.companion_names().any(|c| c == name) {
+            continue;
+        }
         if named_groups.iter().any(|g| !g.iter().any(|n| n == name)) {
             return Err(format!(
                 "verify uses `{{{{ captures.{name} }}}}`, but not every regex of the rule has a \
@@ -641,10 +678,22 @@ fn compile_case(spec: VerifyCaseSpec) -> Result<Case, String> {
             (n.to_ascii_lowercase(), values.collect())
         })
         .collect();
-    if verdict == Expect::Valid && json.is_empty() && json_has.is_empty() && headers.is_empty() {
+    let xml: Vec<(String, Vec<String>)> = spec
+        .xml
+        .into_iter()
+        .map(|(n, v)| (n, v.as_slice().to_vec()))
+        .collect();
+    let xml_has = spec.xml_has.as_slice().to_vec();
+    if verdict == Expect::Valid
+        && json.is_empty()
+        && json_has.is_empty()
+        && headers.is_empty()
+        && xml.is_empty()
+        && xml_has.is_empty()
+    {
         return Err(
-            "a `valid` case must look at the body (`json`, `json_has`) or a `header`, not only \
-             the status: a proxy or captive portal answers 200 too"
+            "a `valid` case must look at the body (`json`, `json_has`, `xml`, `xml_has`) or a \
+             `header`, not only the status: a proxy or captive portal answers 200 too"
                 .into(),
         );
     }
@@ -655,6 +704,8 @@ fn compile_case(spec: VerifyCaseSpec) -> Result<Case, String> {
         status: spec.status,
         json,
         json_has,
+        xml,
+        xml_has,
         headers,
         verdict,
         note: spec.note,
@@ -703,6 +754,7 @@ fn compile_test(spec: VerifyTestSpec) -> Result<RecordedTest, String> {
         body: spec.body,
         expect: Expect::parse(&spec.expect)?,
         detail: spec.detail,
+        key_info: spec.key_info.into_iter().collect(),
     })
 }
 

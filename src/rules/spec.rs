@@ -240,6 +240,24 @@ pub struct VerifySpec {
     /// An optional request body (a template).
     #[serde(default)]
     pub body: Option<String>,
+    /// HTTP Basic credentials (templates): `basic = { username = "api", password = "{{ secret }}" }`.
+    #[serde(default)]
+    pub basic: Option<BasicSpec>,
+    /// A form-urlencoded POST body: field name → template.
+    #[serde(default)]
+    pub form: Option<BTreeMap<String, String>>,
+    /// A JSON POST body whose strings are templates.
+    #[serde(default, with = "toml_value_opt")]
+    pub json_body: Option<toml::Value>,
+    /// `[[rule.verify.companion]]`: other parts of the credential, found near the key.
+    #[serde(default, rename = "companion")]
+    pub companions: Vec<CompanionSpec>,
+    /// `[rule.verify.sign]`: a request signature the check computes (AWS Signature Version 4).
+    #[serde(default)]
+    pub sign: Option<SignSpec>,
+    /// `[rule.verify.detail]`: what a valid key can do, read from the check's own answer.
+    #[serde(default)]
+    pub detail: BTreeMap<String, DetailSpec>,
     /// `[[rule.verify.on]]`: response cases, tried in order; the first that matches decides.
     #[serde(default, rename = "on")]
     pub cases: Vec<VerifyCaseSpec>,
@@ -266,6 +284,12 @@ pub struct VerifyCaseSpec {
     /// The body is JSON and has each of these dotted paths.
     #[serde(default)]
     pub json_has: Strings,
+    /// The body is XML and the first element of each name has this text (or one of these).
+    #[serde(default)]
+    pub xml: BTreeMap<String, Strings>,
+    /// The body is XML with an element of each of these names.
+    #[serde(default)]
+    pub xml_has: Strings,
     /// Each header is present with this value or one of these values (case-insensitive; a
     /// value also matches without its `;` parameters; `""` means any value).
     #[serde(default)]
@@ -291,6 +315,9 @@ pub struct VerifyTestSpec {
     /// Text the verdict's note or reason must contain.
     #[serde(default)]
     pub detail: Option<String>,
+    /// The verdict details (`[rule.verify.detail]`) the answer must give.
+    #[serde(default)]
+    pub key_info: BTreeMap<String, String>,
 }
 
 /// One string or a list of them.
@@ -397,7 +424,7 @@ mod toml_values {
     use super::*;
 
     #[derive(Serialize, Deserialize)]
-    enum Tagged {
+    pub(super) enum Tagged {
         String(String),
         Integer(i64),
         Float(f64),
@@ -428,7 +455,7 @@ mod toml_values {
     }
 
     impl Tagged {
-        fn into_value<E: serde::de::Error>(self) -> Result<toml::Value, E> {
+        pub(super) fn into_value<E: serde::de::Error>(self) -> Result<toml::Value, E> {
             Ok(match self {
                 Tagged::String(s) => toml::Value::String(s),
                 Tagged::Integer(i) => toml::Value::Integer(i),
@@ -475,4 +502,108 @@ mod toml_values {
                 .collect()
         }
     }
+}
+
+/// An optional TOML value (`json_body`), tagged in the binary form as [`toml_values`] does.
+mod toml_value_opt {
+    use super::toml_values::Tagged;
+    use super::*;
+
+    pub fn serialize<S: Serializer>(
+        value: &Option<toml::Value>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            value.serialize(serializer)
+        } else {
+            value.as_ref().map(Tagged::from).serialize(serializer)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<toml::Value>, D::Error> {
+        if deserializer.is_human_readable() {
+            Option::<toml::Value>::deserialize(deserializer)
+        } else {
+            Option::<Tagged>::deserialize(deserializer)?
+                .map(Tagged::into_value)
+                .transpose()
+        }
+    }
+}
+
+/// `basic = { username = ..., password = ... }`: both templates.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicSpec {
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+}
+
+/// One `[[rule.verify.companion]]`: a part of a multi-part credential written near the key (the
+/// key id beside a secret).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompanionSpec {
+    /// A regex with one named group; the group's name is the template variable
+    /// (`{{ captures.NAME }}`).
+    pub regex: String,
+    /// How many lines above or below the key it may be.
+    #[serde(default = "default_companion_lines")]
+    pub within_lines: usize,
+}
+
+fn default_companion_lines() -> usize {
+    5
+}
+
+/// `[rule.verify.sign]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignSpec {
+    /// `aws-sigv4`.
+    pub algorithm: String,
+    pub service: String,
+    pub region: String,
+    /// Templates: the key id and the secret that signs.
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+/// Where one verdict detail is read: a JSON dotted path or an XML element name (a plain
+/// string), or `{ header = "X-OAuth-Scopes" }`, `{ json = "a.b" }`, `{ xml = "Arn" }`.
+#[derive(Debug, Clone)]
+pub enum DetailSpec {
+    Path(String),
+    From(DetailFromSpec),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "DetailSpec", untagged)]
+enum DetailSpecAsWritten {
+    Path(String),
+    From(DetailFromSpec),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "DetailSpec")]
+enum DetailSpecTagged {
+    Path(String),
+    From(DetailFromSpec),
+}
+
+either_shape!(DetailSpec, DetailSpecAsWritten, DetailSpecTagged);
+
+/// The table form of [`DetailSpec`]: exactly one source.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetailFromSpec {
+    #[serde(default)]
+    pub header: Option<String>,
+    #[serde(default)]
+    pub json: Option<String>,
+    #[serde(default)]
+    pub xml: Option<String>,
 }

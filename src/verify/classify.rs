@@ -53,7 +53,7 @@ pub fn classify(check: &LiveCheck, answer: &Answer) -> Verdict {
     }
     let json: Option<Value> = serde_json::from_slice(&answer.body).ok();
     for case in &check.cases {
-        if case.matches(answer.status, &answer.headers, json.as_ref()) {
+        if case.matches_answer(answer.status, &answer.headers, json.as_ref(), &answer.body) {
             return match case.verdict {
                 Expect::Valid => Verdict::Valid {
                     note: case.note.clone(),

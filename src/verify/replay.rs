@@ -6,11 +6,17 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::{check, job, Client, HttpOptions};
+use super::{check_at, job, Client, HttpOptions};
 use crate::finding::{Secret, Verdict};
 use crate::rules::check::CheckFailure;
 use crate::rules::live::{Escape, Expect, Origin, RecordedTest};
 use crate::rules::{Rule, RuleSet};
+
+/// The time recorded answers are replayed at, so that a signed request is the same on every
+/// run: 2015-08-30T12:36:00Z, the time of AWS's own signing examples.
+fn replay_clock() -> std::time::SystemTime {
+    std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160)
+}
 
 /// What the loopback server answers, and what it was asked.
 #[derive(Default)]
@@ -94,7 +100,7 @@ pub fn replay_rule(rule: &Rule) -> Vec<CheckFailure> {
         })
         .collect();
     let endpoints = [(rule.id.clone(), endpoint)].into_iter().collect();
-    let one = job(rule, live, &secret, &captures, &endpoints);
+    let one = job(rule, live, &secret, &captures, &[], &endpoints);
     let expected_path = live
         .path
         .render(
@@ -122,10 +128,19 @@ pub fn replay_rule(rule: &Rule) -> Vec<CheckFailure> {
             m.answer = Some(test.clone());
             m.seen.clear();
         }
-        let verdict = check(&client, &one);
+        let checked = check_at(&client, &one, replay_clock());
         let what = format!("verify.test[{i}] (HTTP {})", test.status);
-        if let Some(message) = mismatch(test, &verdict) {
+        if let Some(message) = mismatch(test, &checked.verdict) {
             failures.push(fail(format!("{what}: {message}")));
+        }
+        for (name, want) in &test.key_info {
+            let got = checked.key_info.iter().find(|(n, _)| n == name);
+            if got.map(|(_, v)| v) != Some(want) {
+                failures.push(fail(format!(
+                    "{what}: expected detail {name} = `{want}`, got {}",
+                    got.map_or("nothing".to_string(), |(_, v)| format!("`{v}`"))
+                )));
+            }
         }
         let seen = std::mem::take(&mut lock(&mock).seen);
         match seen.first() {

@@ -25,6 +25,12 @@ pub struct Tree {
     user_config: TempDir,
 }
 
+impl Drop for Tree {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.cache_home());
+    }
+}
+
 impl Tree {
     /// A tree holding these text files (parent directories are created).
     pub fn new(files: &[(&str, &str)]) -> Tree {
@@ -97,7 +103,17 @@ impl Tree {
         cmd.env("NO_COLOR", "1");
         // Never the real user's config: each tree has its own (empty unless a test writes it).
         cmd.env("XDG_CONFIG_HOME", self.user_config.path());
+        // Live checks cache their verdicts: beside the tree (not in it, where it would be
+        // scanned), never in the user's own cache.
+        cmd.env("XDG_CACHE_HOME", self.cache_home());
         cmd
+    }
+
+    /// Where runs in this tree keep their verdict cache.
+    pub fn cache_home(&self) -> std::path::PathBuf {
+        let mut name = self.path().as_os_str().to_owned();
+        name.push(".cache");
+        std::path::PathBuf::from(name)
     }
 
     /// Runs `keyhound ARGS...` in the tree and captures what it did.

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -23,14 +23,15 @@ fn pc_key(body: &str) -> String {
 
 /// What the mock received.
 #[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    url: String,
-    headers: Vec<(String, String)>,
+pub(crate) struct Seen {
+    pub(crate) method: String,
+    pub(crate) url: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: String,
 }
 
 impl Seen {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -50,13 +51,13 @@ impl Seen {
 }
 
 /// What the mock answers.
-struct Reply {
-    status: u16,
-    headers: Vec<(&'static str, String)>,
-    body: String,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) body: String,
 }
 
-fn json(status: u16, body: &str) -> Reply {
+pub(crate) fn json(status: u16, body: &str) -> Reply {
     Reply {
         status,
         headers: vec![("Content-Type", "application/json".into())],
@@ -66,7 +67,7 @@ fn json(status: u16, body: &str) -> Reply {
 
 /// A provider on 127.0.0.1 that answers with `handler(request, how many earlier requests
 /// carried the same key)` and records every request.
-struct Mock {
+pub(crate) struct Mock {
     port: u16,
     log: Arc<Mutex<Vec<Seen>>>,
     server: Arc<tiny_http::Server>,
@@ -74,15 +75,18 @@ struct Mock {
 }
 
 impl Mock {
-    fn start(handler: impl Fn(&Seen, usize) -> Reply + Send + 'static) -> Mock {
+    pub(crate) fn start(handler: impl Fn(&Seen, usize) -> Reply + Send + 'static) -> Mock {
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
         let port = server.server_addr().to_ip().unwrap().port();
         let log: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let thread = {
             let (server, log) = (Arc::clone(&server), Arc::clone(&log));
             std::thread::spawn(move || {
-                for request in server.incoming_requests() {
+                for mut request in server.incoming_requests() {
+                    let mut body = String::new();
+                    let _ = std::io::Read::read_to_string(request.as_reader(), &mut body);
                     let seen = Seen {
+                        body,
                         method: request.method().to_string(),
                         url: request.url().to_string(),
                         headers: request
@@ -118,11 +122,11 @@ impl Mock {
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    fn requests(&self) -> Vec<Seen> {
+    pub(crate) fn requests(&self) -> Vec<Seen> {
         self.log.lock().unwrap().clone()
     }
 
@@ -173,10 +177,11 @@ fn political_comms(valid: String, invalid: String, limited: String, rate_limited
     })
 }
 
-fn keyhound(dir: &Path) -> Command {
+pub(crate) fn keyhound(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("keyhound").unwrap();
     cmd.current_dir(dir)
         .env("NO_COLOR", "1")
+        .env("XDG_CACHE_HOME", cache_home(dir))
         .env_remove("HTTPS_PROXY")
         .env_remove("https_proxy")
         .env_remove("ALL_PROXY")
@@ -188,8 +193,31 @@ fn keyhound(dir: &Path) -> Command {
     cmd
 }
 
-fn tree(files: &[(&str, String)]) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
+/// The cache directory (`XDG_CACHE_HOME`) of runs in `dir`: beside it, not in it (it would be
+/// scanned), and never the user's own.
+pub(crate) fn cache_home(dir: &Path) -> PathBuf {
+    let mut name = dir.as_os_str().to_owned();
+    name.push(".cache");
+    PathBuf::from(name)
+}
+
+/// A temporary tree whose verdict cache goes with it.
+pub(crate) struct TestDir(TempDir);
+
+impl TestDir {
+    pub(crate) fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(cache_home(self.0.path()));
+    }
+}
+
+pub(crate) fn tree(files: &[(&str, String)]) -> TestDir {
+    let dir = TestDir(tempfile::tempdir().unwrap());
     for (name, text) in files {
         let path = dir.path().join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -546,7 +574,7 @@ fn verify_command_reads_one_key_from_stdin() {
         pc_key("Hf7kQ2zX9vB4nM8wR1tY"),
     );
     let mock = political_comms(valid.clone(), invalid.clone(), String::new(), String::new());
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tree(&[]);
     let ep = endpoint(PC_RULE, &mock);
     keyhound(dir.path())
         .args(["verify", "--rule", PC_RULE, &ep])
