@@ -465,6 +465,10 @@ fn scan_clone(
     for line in out.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
         let row: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(line)
             .map_err(|e| format!("reading keyhound history's output: {e}"))?;
+        // The last line describes the scan itself, not a key.
+        if row.get("record").and_then(|v| v.as_str()) == Some("scan") {
+            continue;
+        }
         if let Some(fp) = row.get("fingerprint").and_then(|v| v.as_str()) {
             keys.insert(fp.to_string());
         }

@@ -156,7 +156,8 @@ fn audit_scans_every_listed_repository_records_failures_and_merges_keys() {
     // One key in two repositories is one finding with two repository locations.
     let merged = tree.run(&["merge", "out.jsonl", "--format", "json"]);
     merged.assert_code(2).assert_nowhere(&shared);
-    let findings: Vec<Value> = serde_json::from_str(&merged.stdout).unwrap();
+    let report: Value = serde_json::from_str(&merged.stdout).unwrap();
+    let findings: Vec<Value> = report["findings"].as_array().unwrap().clone();
     assert_eq!(findings.len(), 2, "{}", merged.dump());
     let shared_paths: BTreeSet<String> = findings
         .iter()
@@ -430,7 +431,8 @@ fn merged_set(tree: &Tree, files: &[&str]) -> BTreeSet<(String, Vec<String>)> {
     args.extend_from_slice(files);
     let run = tree.run(&args);
     run.assert_code(1);
-    let findings: Vec<Value> = serde_json::from_str(&run.stdout).unwrap();
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    let findings: Vec<Value> = report["findings"].as_array().unwrap().clone();
     findings
         .iter()
         .map(|f| {

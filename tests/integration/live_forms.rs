@@ -53,7 +53,7 @@ fn scan(dir: &Path, rule_id: &str, mock: &Mock, extra: &[&str]) -> (Vec<Value>, 
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let report: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", String::from_utf8_lossy(&out.stdout)));
-    (report.as_array().unwrap().clone(), stderr)
+    (report["findings"].as_array().unwrap().clone(), stderr)
 }
 
 fn basic(user: &str, password: &str) -> String {
@@ -383,7 +383,7 @@ fn aws_keys_are_checked_with_a_signed_get_caller_identity() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let secrets: Vec<&Value> = report
+    let secrets: Vec<&Value> = report["findings"]
         .as_array()
         .unwrap()
         .iter()
@@ -414,13 +414,19 @@ fn aws_keys_are_checked_with_a_signed_get_caller_identity() {
 }
 
 /// A GitHub classic token, assembled here.
+/// A classic GitHub token whose last six characters are the base62 CRC32 of the rest, as
+/// GitHub writes them (the rule drops a token whose checksum does not hold).
 fn github_pat(seed: u64) -> String {
-    let body = super::support::random_from(
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
-        seed,
-        36,
-    );
-    format!("gh{}_{body}", "p")
+    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let random = super::support::random_from(BASE62, seed, 30);
+    let mut n = crc32fast::hash(random.as_bytes());
+    let mut check = [b'0'; 6];
+    for slot in check.iter_mut().rev() {
+        *slot = BASE62[(n % 62) as usize];
+        n /= 62;
+    }
+    let check = std::str::from_utf8(&check).unwrap();
+    format!("gh{}_{random}{check}", "p")
 }
 
 #[test]
@@ -453,7 +459,7 @@ fn what_a_valid_key_can_do_is_shown_in_every_format() {
     );
     let json: Value = serde_json::from_str(&run("json")).unwrap();
     assert_eq!(
-        json[0]["key_info"],
+        json["findings"][0]["key_info"],
         serde_json::json!({"identity": "octocat", "scopes": "repo, gist"})
     );
     let line: Value = serde_json::from_str(run("jsonl").lines().next().unwrap()).unwrap();

@@ -26,7 +26,7 @@ fn scan(dir: &Path, mock: &Mock, extra: &[&str]) -> (Vec<Value>, String) {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let report: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", String::from_utf8_lossy(&out.stdout)));
-    (report.as_array().unwrap().clone(), stderr)
+    (report["findings"].as_array().unwrap().clone(), stderr)
 }
 
 fn answering(valid: String) -> Mock {
