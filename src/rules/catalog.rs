@@ -86,8 +86,8 @@ pub fn markdown(rules: &[Rule]) -> String {
          rule files in `rules/`; a test fails when this file is out of date.\n\n",
     );
     let _ = writeln!(out, "{}.\n", capitalised(&totals(rules)));
-    out.push_str("| provider | rule id | name | severity | live check |\n");
-    out.push_str("|---|---|---|---|---|\n");
+    out.push_str("| provider | rule id | name | severity | live check | a valid key's detail |\n");
+    out.push_str("|---|---|---|---|---|---|\n");
     for entry in by_provider(rules) {
         let provider = match entry.docs {
             Some(url) => format!("[{}]({url})", escape(entry.name)),
@@ -98,9 +98,19 @@ pub fn markdown(rules: &[Rule]) -> String {
                 Some(check) => format!("{} `{}`", check.method, check.origin.authority()),
                 None => "no".to_string(),
             };
+            // What `key_info` the check reads from its answer (identity, scopes, account...).
+            let detail = rule.verify.as_ref().map_or(String::new(), |check| {
+                let names: Vec<&str> = check
+                    .extras
+                    .detail
+                    .iter()
+                    .map(|d| d.name.as_str())
+                    .collect();
+                names.join(", ")
+            });
             let _ = writeln!(
                 out,
-                "| {provider} | `{}` | {} | {} | {live} |",
+                "| {provider} | `{}` | {} | {} | {live} | {detail} |",
                 rule.id,
                 escape(&rule.name),
                 rule.severity
