@@ -242,6 +242,9 @@ pub struct Location {
     pub snippet: Snippet,
     /// For history scans: the commit that introduced the key at this path.
     pub commit: Option<Commit>,
+    /// How the key was decoded from the text at this place (`base64`, `percent > base64`);
+    /// `None` where it was written plainly. Line and column are those of the encoded text.
+    pub decoded: Option<String>,
 }
 
 /// A match with its location resolved, before matches of one key are merged.
@@ -324,6 +327,7 @@ pub fn hits_in(blob: &[u8], path: &str, matches: &[Match], rules: &[Rule]) -> Ve
                 end_column,
                 snippet: snippet(blob, m, line_start, matches, rules),
                 commit: None,
+                decoded: None,
             },
             in_head: None,
         });

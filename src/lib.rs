@@ -10,10 +10,12 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod decode;
 pub mod finding;
 pub mod matcher;
 pub mod report;
 pub mod rules;
+pub mod scan;
 pub mod source;
 pub mod suppress;
 pub mod verify;

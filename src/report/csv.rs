@@ -1,12 +1,13 @@
 //! `--format csv`: a header row, then one row per location of a key, quoted by the `csv`
-//! crate (RFC 4180). The commit columns are empty outside history scans, as is `in_head`.
+//! crate (RFC 4180). The commit columns are empty outside history scans, as is `in_head`;
+//! `decoded` says how a key was decoded (`base64`), empty where it was written plainly.
 
 use std::io::{self, Write};
 
 use super::ReportOptions;
 use crate::finding::Finding;
 
-const HEADER: [&str; 17] = [
+const HEADER: [&str; 18] = [
     "rule_id",
     "rule_name",
     "provider",
@@ -24,6 +25,7 @@ const HEADER: [&str; 17] = [
     "email",
     "date",
     "in_head",
+    "decoded",
 ];
 
 /// Writes the header row and one row per location; only the header when there are none.
@@ -61,6 +63,7 @@ pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) ->
                 commit.map_or("", |c| c.email.as_str()),
                 commit.map_or("", |c| c.date.as_str()),
                 in_head,
+                loc.decoded.as_deref().unwrap_or(""),
             ])?;
         }
     }

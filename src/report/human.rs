@@ -111,6 +111,9 @@ pub fn render(finding: &Finding, show_secrets: bool, color: bool) -> String {
         "leaked key".to_string()
     };
     let mut notes = Vec::new();
+    if let Some(how) = &loc.decoded {
+        notes.push(format!("decoded: {how}"));
+    }
     if finding.verdict != Verdict::Unchecked {
         notes.push(format!("live check: {}", finding.verdict));
     }

@@ -37,6 +37,9 @@ pub(super) struct Row<'a> {
     date: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     in_head: Option<bool>,
+    /// How the key was decoded (`base64`, `percent > base64`); absent for plain text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decoded: Option<&'a str>,
 }
 
 /// The row of `f` at `loc`.
@@ -63,6 +66,7 @@ pub(super) fn row<'a>(f: &'a Finding, loc: &'a Location, show: bool) -> Row<'a> 
         email: commit.map(|c| c.email.as_str()),
         date: commit.map(|c| c.date.as_str()),
         in_head: f.in_head,
+        decoded: loc.decoded.as_deref(),
     }
 }
 
@@ -89,6 +93,8 @@ struct JsonLocation<'a> {
     email: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     date: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decoded: Option<&'a str>,
 }
 
 fn location(loc: &Location, show: bool) -> JsonLocation<'_> {
@@ -103,6 +109,7 @@ fn location(loc: &Location, show: bool) -> JsonLocation<'_> {
         author: loc.commit.as_ref().map(|c| c.author.as_str()),
         email: loc.commit.as_ref().map(|c| c.email.as_str()),
         date: loc.commit.as_ref().map(|c| c.date.as_str()),
+        decoded: loc.decoded.as_deref(),
     }
 }
 

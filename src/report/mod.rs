@@ -201,6 +201,7 @@ mod tests {
                     end_column: 7,
                     snippet: Snippet::default(),
                     commit: None,
+                    decoded: None,
                 })
                 .collect(),
             verdict: Verdict::Unchecked,

@@ -155,6 +155,9 @@ struct ResultProperties<'a> {
     date: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     in_head: Option<bool>,
+    /// How the key was decoded from the text at this location (`base64`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decoded: Option<&'a str>,
 }
 
 /// GitHub's scale: 9.0 and over is critical, 7.0 high, 4.0 medium, under 4.0 low.
@@ -291,6 +294,7 @@ fn result<'a>(
             email: commit.map(|c| c.email.as_str()),
             date: commit.map(|c| c.date.as_str()),
             in_head: f.in_head,
+            decoded: loc.decoded.as_deref(),
         },
     }
 }

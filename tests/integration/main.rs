@@ -5,6 +5,7 @@
 
 mod baseline_import;
 mod config;
+mod decode;
 mod delivery;
 mod detect;
 mod exit_codes;

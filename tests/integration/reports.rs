@@ -351,6 +351,7 @@ fn history_findings() -> Vec<Finding> {
                 end_column: 45,
                 snippet: snippet("API_KEY = \""),
                 commit: Some(commit("3f2a", "Ada Lovelace", "2024-03-01T12:00:00+01:00")),
+                decoded: None,
             },
             Location {
                 path: "src/client.py".to_string(),
@@ -360,6 +361,7 @@ fn history_findings() -> Vec<Finding> {
                 end_column: 42,
                 snippet: snippet("key = \""),
                 commit: Some(commit("9c1d", "Grace Hopper", "2024-05-17T08:30:00Z")),
+                decoded: None,
             },
         ],
         verdict: Verdict::Unknown {
