@@ -23,30 +23,23 @@ fn is_b64(b: u8) -> bool {
 /// words and constants have not), not a lockfile integrity hash nor a `data:` URI that holds
 /// no text.
 pub(super) fn find(text: &[u8], out: &mut Vec<Segment>) {
-    let mut i = 0;
-    while i < text.len() {
-        if !is_b64(text[i]) {
-            i += 1;
+    for (start, end) in super::runs(text, MIN_LEN, is_b64) {
+        let run = &text[start..end];
+        let upper = run.iter().any(u8::is_ascii_uppercase);
+        let lower = run.iter().any(u8::is_ascii_lowercase);
+        if !(upper && lower) || quiet(text, start) {
             continue;
         }
-        let start = i;
-        let (mut upper, mut lower) = (false, false);
-        while i < text.len() && is_b64(text[i]) {
-            upper |= text[i].is_ascii_uppercase();
-            lower |= text[i].is_ascii_lowercase();
-            i += 1;
-        }
-        let end = i;
-        while i < text.len() && i < end + 2 && text[i] == b'=' {
-            i += 1;
-        }
-        if end - start >= MIN_LEN && upper && lower && !quiet(text, start) {
-            out.push(Segment {
-                start,
-                end: i,
-                encoding: Encoding::Base64,
-            });
-        }
+        let padding = text[end..]
+            .iter()
+            .take(2)
+            .take_while(|&&b| b == b'=')
+            .count();
+        out.push(Segment {
+            start,
+            end: end + padding,
+            encoding: Encoding::Base64,
+        });
     }
 }
 

@@ -5,34 +5,26 @@ use super::{Encoding, Segment};
 /// 16 decoded bytes: shorter hex strings are ids and colours.
 const MIN_LEN: usize = 32;
 
-/// Runs of hex digits of even length, at least 32, in one letter case.
+/// Runs of hex digits of even length, at least 32, in one letter case, not inside a longer
+/// word (`0x` may lead).
 pub(super) fn find(text: &[u8], out: &mut Vec<Segment>) {
-    let mut i = 0;
-    while i < text.len() {
-        if !text[i].is_ascii_hexdigit() {
-            i += 1;
-            continue;
-        }
-        // A run inside a longer word is not hex (`deadbeef` in an identifier).
-        let inside_word = i > 0 && text[i - 1].is_ascii_alphanumeric();
-        let start = i;
-        let (mut upper, mut lower) = (false, false);
-        while i < text.len() && text[i].is_ascii_hexdigit() {
-            upper |= text[i].is_ascii_uppercase();
-            lower |= text[i].is_ascii_lowercase();
-            i += 1;
-        }
-        let len = i - start;
-        let word_after = i < text.len() && text[i].is_ascii_alphanumeric();
-        if len >= MIN_LEN && len % 2 == 0 && !(upper && lower) && !inside_word && !word_after {
+    for (start, end) in super::runs(text, MIN_LEN, |b| b.is_ascii_hexdigit()) {
+        let run = &text[start..end];
+        let upper = run.iter().any(u8::is_ascii_uppercase);
+        let lower = run.iter().any(u8::is_ascii_lowercase);
+        let before = &text[..start];
+        let inside_word = match before {
+            [.., b'0', b'x'] => false,
+            [.., b] => b.is_ascii_alphanumeric(),
+            [] => false,
+        };
+        let word_after = text.get(end).is_some_and(u8::is_ascii_alphanumeric);
+        if run.len() % 2 == 0 && !(upper && lower) && !inside_word && !word_after {
             out.push(Segment {
                 start,
-                end: i,
+                end,
                 encoding: Encoding::Hex,
             });
-        }
-        while i < text.len() && text[i].is_ascii_alphanumeric() {
-            i += 1;
         }
     }
 }

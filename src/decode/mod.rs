@@ -92,6 +92,39 @@ pub fn mostly_printable(bytes: &[u8]) -> bool {
     all > 0 && good as f64 >= PRINTABLE * all as f64
 }
 
+/// The maximal runs of bytes in `class` at least `min` long, found without looking at most
+/// bytes: if the byte `min - 1` ahead is not in the class, no run that long starts before it.
+fn runs<'a>(
+    text: &'a [u8],
+    min: usize,
+    class: impl Fn(u8) -> bool + 'a,
+) -> impl Iterator<Item = (usize, usize)> + 'a {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i + min <= text.len() {
+            let probe = i + min - 1;
+            if !class(text[probe]) {
+                i = probe + 1;
+                continue;
+            }
+            // `text[i - 1]` is outside the class (or `i` is 0): the run starts at or after `i`.
+            let mut start = probe;
+            while start > i && class(text[start - 1]) {
+                start -= 1;
+            }
+            let mut end = probe + 1;
+            while end < text.len() && class(text[end]) {
+                end += 1;
+            }
+            i = end + 1;
+            if end - start >= min {
+                return Some((start, end));
+            }
+        }
+        None
+    })
+}
+
 /// Bytes that end a word-like segment (percent-encoding, escapes, entities): whitespace,
 /// quotes and angle brackets, unless escaped by a backslash.
 fn delimits(text: &[u8], i: usize) -> bool {
@@ -182,6 +215,30 @@ mod tests {
             decoded("\"integrity\": \"sha512-aGVsbG8gd29ybGQsIGhlbGxvIGtleWhvdW5k\"").is_empty()
         );
         assert!(decoded("src=\"data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4=\"").is_empty());
+    }
+
+    #[test]
+    fn skipping_finds_every_long_run() {
+        let naive = |text: &[u8], min: usize| {
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < text.len() {
+                let start = i;
+                while i < text.len() && text[i].is_ascii_alphanumeric() {
+                    i += 1;
+                }
+                if i - start >= min {
+                    out.push((start, i));
+                }
+                i += 1;
+            }
+            out
+        };
+        let text = b"ab cdefgh ijklmnopq r stuvwxyzABCDEFG x HIJKLMNOPQRSTUVWXYZ0123456789 ab";
+        for min in 1..12 {
+            let found: Vec<_> = runs(text, min, |b| b.is_ascii_alphanumeric()).collect();
+            assert_eq!(found, naive(text, min), "min {min}");
+        }
     }
 
     #[test]
