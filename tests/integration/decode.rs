@@ -381,3 +381,44 @@ fn history_scans_archive_members() {
     let findings = run.assert_findings(&[(RULE, "release.zip!cfg/.env", 1, 3)]);
     assert!(findings[0]["commit"].is_string(), "{}", run.dump());
 }
+
+#[test]
+fn staged_archives_and_encoded_keys_are_scanned() {
+    let key = pc_live(1308);
+    let tree = Tree::new(&[("README.md", "hello\n")]);
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(tree.path())
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-qm", "first"]);
+    tree.write(
+        "dist.zip",
+        zip_of(&[("app/.env", format!("K={key}\n").as_bytes())]),
+    )
+    .write(
+        "secret.yaml",
+        format!("data:\n  k: {}\n", STANDARD.encode(format!("k={key}"))),
+    );
+    git(&["add", "."]);
+    let run = tree.run(&["scan", "--staged", "--format", "json"]);
+    assert_eq!(
+        places(&run),
+        vec![
+            place("dist.zip!app/.env", 1, 3, None),
+            place("secret.yaml", 2, 6, Some("base64")),
+        ],
+        "{}",
+        run.dump()
+    );
+}
