@@ -19,7 +19,9 @@ pub(super) fn find(text: &[u8], out: &mut Vec<Segment>) {
             [] => false,
         };
         let word_after = text.get(end).is_some_and(u8::is_ascii_alphanumeric);
-        if run.len() % 2 == 0 && !(upper && lower) && !inside_word && !word_after {
+        let one_case = !(upper && lower);
+        let standalone = !inside_word && !word_after;
+        if run.len().is_multiple_of(2) && one_case && standalone {
             out.push(Segment {
                 start,
                 end,
