@@ -23,10 +23,11 @@ use crate::config::{
     VerifyConfig,
 };
 use crate::finding::{self, Finding, Hit, Secret, Verdict};
-use crate::matcher::{Match, Matcher, Scratch};
+use crate::matcher::{Matcher, Scratch};
 use crate::report::{self, HookStage, Report, ReportOptions};
 use crate::rules::select::RuleSelection;
 use crate::rules::{catalog, check, LoadOptions, Rule, RuleSet};
+use crate::scan::{BlobScanner, ScanOptions, Scanned};
 use crate::source::git::{self, Selection};
 use crate::source::scope::{self, RepoScope};
 use crate::source::{fs, is_binary, staged, Blob, SkipReason, Skipped, Visitor};
@@ -81,9 +82,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 
 /// What one scanning thread gathered.
 struct ScanVisitor<'m> {
-    matcher: &'m Matcher,
-    scratch: Scratch,
-    matches: Vec<Match>,
+    scanner: BlobScanner<'m>,
     tally: Tally,
 }
 
@@ -113,11 +112,9 @@ struct Tally {
 }
 
 impl<'m> ScanVisitor<'m> {
-    fn new(matcher: &'m Matcher) -> Self {
+    fn new(matcher: &'m Matcher, options: ScanOptions) -> Self {
         ScanVisitor {
-            matcher,
-            scratch: Scratch::default(),
-            matches: Vec::new(),
+            scanner: BlobScanner::new(matcher, options),
             tally: Tally::default(),
         }
     }
@@ -125,24 +122,9 @@ impl<'m> ScanVisitor<'m> {
 
 impl Visitor for ScanVisitor<'_> {
     fn blob(&mut self, blob: Blob<'_>) {
-        self.tally.files += 1;
-        self.tally.bytes += blob.bytes.len() as u64;
-        self.matcher.scan(
-            blob.bytes,
-            Some(blob.path.as_bytes()),
-            &mut self.scratch,
-            &mut self.matches,
-        );
-        if !self.matches.is_empty() {
-            let hits = finding::hits_in(blob.bytes, blob.path, &self.matches, self.matcher.rules());
-            for (allowed, hit) in split_inline(blob.bytes, &self.matches, hits) {
-                if allowed {
-                    self.tally.inline.push(hit);
-                } else {
-                    self.tally.hits.push(hit);
-                }
-            }
-        }
+        let mut scanned = Scanned::default();
+        self.scanner.scan_blob(blob.path, blob.bytes, &mut scanned);
+        self.tally.absorb(scanned, |_| true);
     }
 
     fn skipped(&mut self, skipped: Skipped) {
@@ -150,16 +132,20 @@ impl Visitor for ScanVisitor<'_> {
     }
 }
 
-/// Pairs each hit with whether an inline marker allows it (`hits` are `matches`' hits, in order).
-fn split_inline<'a>(
-    bytes: &'a [u8],
-    matches: &'a [Match],
-    hits: Vec<Hit>,
-) -> impl Iterator<Item = (bool, Hit)> + 'a {
-    matches
-        .iter()
-        .zip(hits)
-        .map(move |(m, hit)| (suppress::inline_allowed(bytes, m), hit))
+impl Tally {
+    /// Adds what the scan of a blob found, keeping the hits `keep` accepts.
+    fn absorb(&mut self, scanned: Scanned, keep: impl Fn(&Hit) -> bool) {
+        self.files += scanned.files;
+        self.bytes += scanned.bytes;
+        self.skipped.extend(scanned.skipped);
+        for (allowed, hit) in scanned.hits.into_iter().filter(|(_, h)| keep(h)) {
+            if allowed {
+                self.inline.push(hit);
+            } else {
+                self.hits.push(hit);
+            }
+        }
+    }
 }
 
 fn scan(args: &ScanArgs, output: Output) -> Result<ExitCode> {
@@ -198,12 +184,15 @@ fn scan_with(config: &ScanConfig, output: Output, started: Instant) -> Result<Ex
         .ok()
         .map(|d| std::fs::canonicalize(&d).unwrap_or(d));
     if config.stdin {
-        let mut visitor = ScanVisitor::new(&matcher);
+        let mut visitor = ScanVisitor::new(&matcher, config.run.scan);
         fs::read_stdin(&mut visitor, config.walk.max_file_size).context("reading stdin")?;
         merge(&mut tally, visitor.tally);
     }
     if !config.roots.is_empty() {
-        for visitor in fs::walk(&config.roots, &config.walk, || ScanVisitor::new(&matcher)) {
+        let options = config.run.scan;
+        for visitor in fs::walk(&config.roots, &config.walk, || {
+            ScanVisitor::new(&matcher, options)
+        }) {
             merge(&mut tally, visitor.tally);
         }
     }
@@ -271,8 +260,13 @@ fn scan_staged(config: &ScanConfig, output: Output, started: Instant) -> Result<
     let tallies: Vec<Tally> = files
         .par_iter()
         .map_init(
-            || (Repository::open(&dir), Scratch::default(), Vec::new()),
-            |(repo, scratch, matches), file| {
+            || {
+                (
+                    Repository::open(&dir),
+                    BlobScanner::new(&matcher, config.run.scan),
+                )
+            },
+            |(repo, scanner), file| {
                 let mut tally = Tally::default();
                 let skip = |reason| Skipped {
                     path: file.path.clone(),
@@ -314,23 +308,18 @@ fn scan_staged(config: &ScanConfig, output: Output, started: Instant) -> Result<
                 } else if is_binary(bytes) {
                     tally.skipped.push(skip(SkipReason::Binary));
                 } else {
-                    tally.files += 1;
-                    tally.bytes += bytes.len() as u64;
-                    matcher.scan(bytes, Some(file.path.as_bytes()), scratch, matches);
-                    let hits = finding::hits_in(bytes, &file.path, matches, matcher.rules());
-                    let git_lines = staged::lf_lines(bytes, matches);
-                    for ((allowed, hit), (first, last)) in
-                        split_inline(bytes, matches, hits).zip(git_lines)
-                    {
-                        if !file.adds_any(first, last) {
-                            continue;
-                        }
-                        if allowed {
-                            tally.inline.push(hit);
-                        } else {
-                            tally.hits.push(hit);
-                        }
-                    }
+                    let mut scanned = Scanned::default();
+                    scanner.scan_blob(&file.path, bytes, &mut scanned);
+                    // Lines of an archive's members are not lines of the staged file: a
+                    // staged archive is new or changed as a whole. Git numbers lines by LF
+                    // alone, so a file with lone CRs is judged by git's numbers.
+                    tally.absorb(scanned, |hit| {
+                        hit.location.path != file.path
+                            || file.adds_any(
+                                staged::lf_line(bytes, hit.location.line),
+                                staged::lf_line(bytes, hit.location.end_line),
+                            )
+                    });
                 }
                 tally
             },
@@ -362,11 +351,13 @@ fn history(args: &HistoryArgs, output: Output) -> Result<ExitCode> {
 
 /// What one history-scanning thread gathered: hits with the blob they came from.
 struct HistoryVisitor<'m> {
-    matcher: &'m Matcher,
+    scanner: BlobScanner<'m>,
     progress: &'m ProgressBar,
-    scratch: Scratch,
-    matches: Vec<Match>,
+    /// Hits, with their paths relative to the blob's (`!member` inside an archive, else
+    /// empty): the blob's paths are the commits' to give.
     hits: Vec<(u32, Hit)>,
+    /// Archive members and binary blobs passed over.
+    skipped: Vec<Skipped>,
     /// Hits an inline marker allows.
     inline: Vec<(u32, Hit)>,
     files: u64,
@@ -375,22 +366,20 @@ struct HistoryVisitor<'m> {
 
 impl git::BlobVisitor for HistoryVisitor<'_> {
     fn blob(&mut self, index: u32, path: &str, bytes: &[u8]) {
-        self.files += 1;
-        self.bytes += bytes.len() as u64;
-        self.matcher.scan(
-            bytes,
-            Some(path.as_bytes()),
-            &mut self.scratch,
-            &mut self.matches,
-        );
-        if !self.matches.is_empty() {
-            let hits = finding::hits_in(bytes, path, &self.matches, self.matcher.rules());
-            for (allowed, hit) in split_inline(bytes, &self.matches, hits) {
-                if allowed {
-                    self.inline.push((index, hit));
-                } else {
-                    self.hits.push((index, hit));
-                }
+        let mut scanned = Scanned::default();
+        self.scanner.scan_blob(path, bytes, &mut scanned);
+        self.files += scanned.files;
+        self.bytes += scanned.bytes;
+        self.skipped.extend(scanned.skipped);
+        for (allowed, mut hit) in scanned.hits {
+            hit.location.path = hit
+                .location
+                .path
+                .split_off(path.len().min(hit.location.path.len()));
+            if allowed {
+                self.inline.push((index, hit));
+            } else {
+                self.hits.push((index, hit));
             }
         }
         self.progress.inc(1);
@@ -447,11 +436,10 @@ fn run_history(
     };
     let outcome = git::read_blobs(&repo, &inventory, config.max_file_size, threads, || {
         HistoryVisitor {
-            matcher: &matcher,
+            scanner: BlobScanner::new(&matcher, config.run.scan),
             progress: &progress,
-            scratch: Scratch::default(),
-            matches: Vec::new(),
             hits: Vec::new(),
+            skipped: Vec::new(),
             inline: Vec::new(),
             files: 0,
             bytes: 0,
@@ -467,6 +455,7 @@ fn run_history(
         tally.bytes += v.bytes;
         blob_hits.extend(v.hits);
         inline_hits.extend(v.inline);
+        tally.skipped.extend(v.skipped);
     }
     if output.verbosity >= 2 {
         eprintln!(
@@ -532,7 +521,8 @@ fn attribute(
                 continue;
             }
             let mut located = hit.clone();
-            located.location.path = occurrence.path.to_string();
+            // The hit's path is what follows the blob's own (an archive member's `!name`).
+            located.location.path = format!("{}{}", occurrence.path, hit.location.path);
             located.location.commit = Some(attribution.commit(commit));
             located.in_head = Some(in_head);
             out.push(located);

@@ -195,6 +195,29 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub suppress: SuppressArgs,
+
+    #[command(flatten)]
+    pub decode: DecodeArgs,
+}
+
+/// What is decoded and opened beyond plain text.
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// Decode base64, hex, percent-encoding, backslash escapes and HTML entities up to N
+    /// levels deep and scan what they hold; 0 decodes nothing
+    /// [default: 2, or the config file's max_decode_depth].
+    #[arg(long, value_name = "N")]
+    pub max_decode_depth: Option<u8>,
+
+    /// Do not open archives and compressed files (zip, jar, tar, gzip, bzip2, xz, zstd):
+    /// skip them as binary.
+    #[arg(long)]
+    pub no_archives: bool,
+
+    /// Open archives nested up to N deep (`a.tar.gz!b.zip!c` is 2).
+    #[arg(long, value_name = "N", default_value_t = 3,
+          value_parser = clap::value_parser!(u8).range(1..))]
+    pub max_archive_depth: u8,
 }
 
 /// Live checks of found keys, for every scanning command.

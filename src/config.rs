@@ -16,6 +16,8 @@ use crate::cli::{
 use crate::rules::live::Origin as Endpoint;
 use crate::rules::select::RuleSelection;
 use crate::rules::{LoadOptions, RuleSet};
+use crate::scan::ScanOptions;
+use crate::source::archive::ArchiveLimits;
 use crate::source::forge::Platform;
 use crate::source::fs::WalkOptions;
 use crate::source::git::{DateWindow, Selection};
@@ -84,6 +86,8 @@ pub struct RunConfig {
     pub live_checks: LiveCheckConfig,
     /// Settings of repository config that were ignored (`FILE:LINE: why`), to be warned about.
     pub ignored: Vec<String>,
+    /// Decoding and archives.
+    pub scan: ScanOptions,
 }
 
 /// What is not reported: config allowlists and the baseline.
@@ -147,6 +151,17 @@ impl RunConfig {
             },
             live_checks: settings.live_checks.clone(),
             ignored: settings.ignored.clone(),
+            scan: ScanOptions {
+                max_decode_depth: args
+                    .decode
+                    .max_decode_depth
+                    .unwrap_or(settings.max_decode_depth.value),
+                archives: (!args.decode.no_archives).then(|| ArchiveLimits {
+                    max_depth: usize::from(args.decode.max_archive_depth),
+                    max_member: settings.max_file_size.value,
+                    ..ArchiveLimits::default()
+                }),
+            },
         })
     }
 
@@ -341,6 +356,9 @@ impl ScanConfig {
         };
         let settings = Settings::load(scanned, args.run.config.config.as_deref())?;
         let mut run = RunConfig::from_args(&args.run, &settings)?;
+        if let (Some(limits), Some(size)) = (&mut run.scan.archives, args.walk.max_file_size) {
+            limits.max_member = size;
+        }
         if args.pre_commit {
             // A hook must be fast and must not send anyone's key anywhere as a side effect of
             // `git commit`: live checks are for deliberate scans.
@@ -412,6 +430,9 @@ impl HistoryConfig {
         let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
         let settings = Settings::load(&path, args.run.config.config.as_deref())?;
         let mut run = RunConfig::from_args(&args.run, &settings)?;
+        if let (Some(limits), Some(size)) = (&mut run.scan.archives, args.max_file_size) {
+            limits.max_member = size;
+        }
         // History paths are repository-relative already: `run.base` stays `Relative`.
         let dates = DateWindow {
             since: args.since_date,

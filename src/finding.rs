@@ -245,6 +245,9 @@ pub struct Location {
     /// For history scans of a repository on a known host: the web page of this line at that
     /// commit (`--platform`).
     pub link: Option<String>,
+    /// How the key was decoded from the text at this place (`base64`, `percent > base64`);
+    /// `None` where it was written plainly. Line and column are those of the encoded text.
+    pub decoded: Option<String>,
 }
 
 /// A match with its location resolved, before matches of one key are merged.
@@ -358,6 +361,7 @@ pub fn hits_in(blob: &[u8], path: &str, matches: &[Match], rules: &[Rule]) -> Ve
                 snippet: snippet(blob, index, line_start, matches, &reach, rules),
                 commit: None,
                 link: None,
+                decoded: None,
             },
             in_head: None,
         });

@@ -42,6 +42,9 @@ struct Row {
     /// The web page of the line at its commit (`--platform`), when the audit knew the host.
     #[serde(default)]
     link: Option<String>,
+    /// How the key was decoded at this place (`base64`), when it was.
+    #[serde(default)]
+    decoded: Option<String>,
 }
 
 /// Where one location of a key is: path (with the repository), line, column, commit.
@@ -106,6 +109,7 @@ pub fn read_all<R: BufRead>(inputs: Vec<(String, R)>) -> Result<Merged> {
                             time: 0,
                         }),
                         link: row.link.clone(),
+                        decoded: row.decoded.clone(),
                     };
                     let finding =
                         by_key

@@ -81,6 +81,9 @@ pub struct ConfigFile {
     /// Bytes, or a string with a K, M or G suffix.
     #[serde(default)]
     pub max_file_size: Option<Spanned<toml::Value>>,
+    /// How many encodings deep to decode; 0 decodes nothing.
+    #[serde(default)]
+    pub max_decode_depth: Option<Spanned<u8>>,
     #[serde(default)]
     pub exclude_paths: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
@@ -257,6 +260,7 @@ pub struct Settings {
     /// each as `FILE:LINE: what and why`. Every command that reads the config prints them.
     pub ignored: Vec<String>,
     pub max_file_size: Sourced<u64>,
+    pub max_decode_depth: Sourced<u8>,
     pub exclude_paths: Sourced<PathGlobs>,
     pub disable_rules: Vec<Sourced<String>>,
     pub allowlists: Allowlists,
@@ -283,6 +287,7 @@ impl Settings {
             user: None,
             ignored: Vec::new(),
             max_file_size: Sourced::default_value(DEFAULT_MAX_FILE_SIZE),
+            max_decode_depth: Sourced::default_value(crate::decode::DEFAULT_MAX_DEPTH),
             exclude_paths: Sourced::default_value(PathGlobs::default()),
             disable_rules: Vec::new(),
             allowlists: Allowlists::default(),
@@ -387,6 +392,12 @@ impl Settings {
             })?;
             s.max_file_size = Sourced {
                 value: size,
+                origin: at(v.span()),
+            };
+        }
+        if let Some(v) = spec.max_decode_depth {
+            s.max_decode_depth = Sourced {
+                value: *v.get_ref(),
                 origin: at(v.span()),
             };
         }

@@ -66,6 +66,12 @@ pub fn render(settings: &Settings) -> String {
     );
     setting(
         &mut out,
+        "max_decode_depth",
+        &settings.max_decode_depth.value.to_string(),
+        &settings.max_decode_depth.origin,
+    );
+    setting(
+        &mut out,
         "exclude_paths",
         &strings(settings.exclude_paths.value.patterns()),
         &settings.exclude_paths.origin,

@@ -2,13 +2,14 @@
 //! crate (RFC 4180). The commit columns are empty outside history scans, as is `in_head`;
 //! `key_info` and `checked_with` (`name=value; name=value`) are empty unless a live check
 //! filled them.
+//! `decoded` says how a key was decoded (`base64`), empty where it was written plainly.
 
 use std::io::{self, Write};
 
 use super::{detail, ReportOptions};
 use crate::finding::Finding;
 
-const HEADER: [&str; 20] = [
+const HEADER: [&str; 21] = [
     "rule_id",
     "rule_name",
     "provider",
@@ -29,6 +30,7 @@ const HEADER: [&str; 20] = [
     "link",
     "key_info",
     "checked_with",
+    "decoded",
 ];
 
 /// Writes the header row and one row per location; only the header when there are none.
@@ -71,6 +73,7 @@ pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) ->
                 loc.link.as_deref().unwrap_or_default(),
                 &key_info,
                 &checked_with,
+                loc.decoded.as_deref().unwrap_or(""),
             ])?;
         }
     }

@@ -119,6 +119,9 @@ pub fn render(finding: &Finding, show_secrets: bool, color: bool) -> String {
         "leaked key".to_string()
     };
     let mut notes = Vec::new();
+    if let Some(how) = &loc.decoded {
+        notes.push(format!("decoded: {how}"));
+    }
     if finding.verdict != Verdict::Unchecked {
         let mut note = format!("live check: {}", finding.verdict);
         let info = detail::text(&detail::key_info(finding), " ");

@@ -46,6 +46,9 @@ pub(super) struct Row<'a> {
     link: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     in_head: Option<bool>,
+    /// How the key was decoded (`base64`, `percent > base64`); absent for plain text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decoded: Option<&'a str>,
 }
 
 /// The row of `f` at `loc`.
@@ -75,6 +78,7 @@ pub(super) fn row<'a>(f: &'a Finding, loc: &'a Location, show: bool) -> Row<'a> 
         date: commit.map(|c| c.date.as_str()),
         link: loc.link.as_deref(),
         in_head: f.in_head,
+        decoded: loc.decoded.as_deref(),
     }
 }
 
@@ -103,6 +107,7 @@ struct JsonLocation<'a> {
     date: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     link: Option<&'a str>,
+    decoded: Option<&'a str>,
 }
 
 fn location(loc: &Location, show: bool) -> JsonLocation<'_> {
@@ -118,6 +123,7 @@ fn location(loc: &Location, show: bool) -> JsonLocation<'_> {
         email: loc.commit.as_ref().map(|c| c.email.as_str()),
         date: loc.commit.as_ref().map(|c| c.date.as_str()),
         link: loc.link.as_deref(),
+        decoded: loc.decoded.as_deref(),
     }
 }
 

@@ -229,6 +229,7 @@ mod tests {
                     snippet: Snippet::default(),
                     commit: None,
                     link: None,
+                    decoded: None,
                 })
                 .collect(),
             verdict: Verdict::Unchecked,

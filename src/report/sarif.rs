@@ -185,6 +185,9 @@ struct ResultProperties<'a> {
     link: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     in_head: Option<bool>,
+    /// How the key was decoded from the text at this location (`base64`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decoded: Option<&'a str>,
 }
 
 /// GitHub's scale: 9.0 and over is critical, 7.0 high, 4.0 medium, under 4.0 low.
@@ -394,6 +397,7 @@ fn result<'a>(
             date: commit.map(|c| c.date.as_str()),
             link: loc.link.as_deref(),
             in_head: f.in_head,
+            decoded: loc.decoded.as_deref(),
         },
     }
 }

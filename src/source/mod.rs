@@ -1,12 +1,14 @@
 //! Sources: where the bytes come from. A source yields [`Blob`]s and reports what it could not
 //! or would not read as [`Skipped`]; it knows nothing about matching.
 
+pub mod archive;
 pub mod forge;
 pub mod fs;
 pub mod git;
 pub mod globs;
 pub mod scope;
 pub mod staged;
+pub mod text;
 
 use std::fmt;
 
@@ -28,6 +30,8 @@ pub enum SkipReason {
     Unreadable(String),
     /// The walk itself failed here (a symlink loop, an unreadable directory).
     WalkError(String),
+    /// An archive (or member) over a limit against bombs, corrupt, or encrypted.
+    Archive(String),
 }
 
 impl SkipReason {
@@ -44,6 +48,7 @@ impl SkipReason {
             SkipReason::TooLarge { .. } => "too large",
             SkipReason::Unreadable(_) => "unreadable",
             SkipReason::WalkError(_) => "walk error",
+            SkipReason::Archive(_) => "archive",
         }
     }
 }
@@ -60,6 +65,7 @@ impl fmt::Display for SkipReason {
             }
             SkipReason::Unreadable(e) => write!(f, "cannot read: {e}"),
             SkipReason::WalkError(e) => f.write_str(e),
+            SkipReason::Archive(e) => write!(f, "archive: {e}"),
         }
     }
 }
@@ -78,7 +84,13 @@ pub trait Visitor: Send {
     fn skipped(&mut self, skipped: Skipped);
 }
 
-/// The file is binary if a NUL byte occurs in its first 8 KiB (as git and ripgrep decide).
+/// The file is binary if a NUL byte occurs in its first 8 KiB (as git and ripgrep decide),
+/// unless it is UTF-16 text or an archive: the scan transcodes the one and opens the other.
 pub fn is_binary(bytes: &[u8]) -> bool {
+    has_nul(bytes) && archive::kind(bytes).is_none() && text::utf16(bytes).is_none()
+}
+
+/// A NUL byte in the first 8 KiB: what "binary" meant before UTF-16 and archives were read.
+pub fn has_nul(bytes: &[u8]) -> bool {
     memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some()
 }

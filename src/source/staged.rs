@@ -113,15 +113,23 @@ pub fn staged_files(repo: &Repository) -> Result<Vec<StagedFile>, GitError> {
 /// The first and last line of each match as git numbers them (LF only, unlike the reported
 /// line numbers, for which a lone CR ends a line too), to compare with the diff's hunks.
 /// `matches` are sorted by start, so lines are counted forward once.
-pub fn lf_lines(bytes: &[u8], matches: &[crate::matcher::Match]) -> Vec<(usize, usize)> {
-    let (mut counted_to, mut line) = (0usize, 1usize);
-    matches
-        .iter()
-        .map(|m| {
-            line += memchr::memchr_iter(b'\n', &bytes[counted_to..m.start]).count();
-            counted_to = m.start;
-            let last = line + memchr::memchr_iter(b'\n', &bytes[m.start..m.end]).count();
-            (line, last)
-        })
-        .collect()
+/// Git's (LF-only) number of the line a person sees as `line` (LF, CRLF and a lone CR all end
+/// one): the same unless the file has lone CRs.
+pub fn lf_line(bytes: &[u8], line: usize) -> usize {
+    if memchr::memchr(b'\r', bytes).is_none() {
+        return line;
+    }
+    let (mut seen, mut lf, mut i) = (1usize, 1usize, 0usize);
+    while seen < line && i < bytes.len() {
+        match bytes[i] {
+            b'\n' => {
+                seen += 1;
+                lf += 1;
+            }
+            b'\r' if bytes.get(i + 1) != Some(&b'\n') => seen += 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    lf
 }

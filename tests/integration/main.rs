@@ -6,6 +6,7 @@
 mod audit;
 mod baseline_import;
 mod config;
+mod decode;
 mod delivery;
 mod detect;
 mod exit_codes;

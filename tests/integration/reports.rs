@@ -363,6 +363,7 @@ fn history_findings() -> Vec<Finding> {
                 snippet: snippet("API_KEY = \""),
                 commit: Some(commit("3f2a", "Ada Lovelace", "2024-03-01T12:00:00+01:00")),
                 link: None,
+                decoded: None,
             },
             Location {
                 path: "src/client.py".to_string(),
@@ -373,6 +374,7 @@ fn history_findings() -> Vec<Finding> {
                 snippet: snippet("key = \""),
                 commit: Some(commit("9c1d", "Grace Hopper", "2024-05-17T08:30:00Z")),
                 link: None,
+                decoded: None,
             },
         ],
         verdict: Verdict::Unknown {

@@ -1,0 +1,249 @@
+//! Decoding: keys hidden in encoded text. A Kubernetes Secret holds them in base64, a URL
+//! percent-encoded, a JSON string behind `\u` escapes, an HTML page behind entities. This
+//! module finds the segments of a text that look encoded (cheaply: most text has none) and
+//! decodes them; the scan runs the matcher over what comes out, nesting up to a depth.
+//!
+//! Decoding must not flood a report with noise, so a segment counts only if it decodes to
+//! mostly printable text, and the shapes that are encoded but never hold keys are left alone:
+//! lockfile integrity hashes (`sha512-…`), `data:` URIs of images, fonts and source maps.
+//! Each file here finds and decodes one encoding.
+
+mod base64;
+mod escape;
+mod hex;
+mod html;
+mod percent;
+
+/// How a segment is encoded; its name is what reports show (`decoded: base64`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Base64,
+    Hex,
+    Percent,
+    Escape,
+    Html,
+}
+
+impl Encoding {
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Base64 => "base64",
+            Encoding::Hex => "hex",
+            Encoding::Percent => "percent",
+            Encoding::Escape => "escape",
+            Encoding::Html => "html",
+        }
+    }
+}
+
+/// A span of a text that looks encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    pub start: usize,
+    pub end: usize,
+    pub encoding: Encoding,
+}
+
+/// `--max-decode-depth`'s default: base64 inside a percent-encoded string is found.
+pub const DEFAULT_MAX_DEPTH: u8 = 2;
+
+/// Decoded text shorter than this cannot hold a key worth reporting.
+const MIN_DECODED: usize = 8;
+
+/// The share of decoded characters that must be printable for the text to be scanned.
+const PRINTABLE: f64 = 0.9;
+
+/// Finds the segments of `text` that look encoded, replacing the contents of `out`.
+pub fn segments(text: &[u8], out: &mut Vec<Segment>) {
+    out.clear();
+    base64::find(text, out);
+    hex::find(text, out);
+    word_segments(text, out);
+}
+
+/// Decodes a segment of `text`: `None` unless it decodes to mostly printable text that differs
+/// from the segment itself.
+pub fn decode(text: &[u8], segment: &Segment) -> Option<Vec<u8>> {
+    let raw = &text[segment.start..segment.end];
+    let decoded = match segment.encoding {
+        Encoding::Base64 => base64::decode(raw)?,
+        Encoding::Hex => hex::decode(raw)?,
+        Encoding::Percent => percent::decode(raw)?,
+        Encoding::Escape => escape::decode(raw)?,
+        Encoding::Html => html::decode(raw)?,
+    };
+    (decoded.len() >= MIN_DECODED && decoded != raw && mostly_printable(&decoded))
+        .then_some(decoded)
+}
+
+/// At least 90 % of the characters are printable: ASCII graphic or whitespace, or any valid
+/// non-ASCII UTF-8 character; control bytes and invalid UTF-8 are not.
+pub fn mostly_printable(bytes: &[u8]) -> bool {
+    let (mut good, mut all) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            all += 1;
+            if !c.is_control() || matches!(c, '\t' | '\n' | '\r') {
+                good += 1;
+            }
+        }
+        all += chunk.invalid().len();
+    }
+    all > 0 && good as f64 >= PRINTABLE * all as f64
+}
+
+/// The maximal runs of bytes in `class` at least `min` long, found without looking at most
+/// bytes: if the byte `min - 1` ahead is not in the class, no run that long starts before it.
+fn runs<'a>(
+    text: &'a [u8],
+    min: usize,
+    class: impl Fn(u8) -> bool + 'a,
+) -> impl Iterator<Item = (usize, usize)> + 'a {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i + min <= text.len() {
+            let probe = i + min - 1;
+            if !class(text[probe]) {
+                i = probe + 1;
+                continue;
+            }
+            // `text[i - 1]` is outside the class (or `i` is 0): the run starts at or after `i`.
+            let mut start = probe;
+            while start > i && class(text[start - 1]) {
+                start -= 1;
+            }
+            let mut end = probe + 1;
+            while end < text.len() && class(text[end]) {
+                end += 1;
+            }
+            i = end + 1;
+            if end - start >= min {
+                return Some((start, end));
+            }
+        }
+        None
+    })
+}
+
+/// Bytes that end a word-like segment (percent-encoding, escapes, entities): whitespace,
+/// quotes and angle brackets, unless escaped by a backslash.
+fn delimits(text: &[u8], i: usize) -> bool {
+    matches!(
+        text[i],
+        b' ' | b'\t' | b'\n' | b'\r' | b'"' | b'\'' | b'`' | b'<' | b'>'
+    ) && !(i > 0 && text[i - 1] == b'\\' && !(i > 1 && text[i - 2] == b'\\'))
+}
+
+/// Segments around percent-escapes, backslash escapes and HTML entities: the word each one
+/// sits in, encoded as its first trigger says (what else it holds decodes one level deeper).
+fn word_segments(text: &[u8], out: &mut Vec<Segment>) {
+    let mut covered = 0usize;
+    for at in memchr::memchr3_iter(b'%', b'\\', b'&', text) {
+        if at < covered {
+            continue;
+        }
+        let encoding = match text[at] {
+            b'%' if percent::starts(&text[at..]) => Encoding::Percent,
+            b'\\' if escape::starts(&text[at..]) => Encoding::Escape,
+            b'&' if html::starts(&text[at..]) => Encoding::Html,
+            _ => continue,
+        };
+        let mut start = at;
+        while start > covered && !delimits(text, start - 1) {
+            start -= 1;
+        }
+        let mut end = at + 1;
+        while end < text.len() && !delimits(text, end) {
+            end += 1;
+        }
+        out.push(Segment {
+            start,
+            end,
+            encoding,
+        });
+        covered = end;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decoded(text: &str) -> Vec<(Encoding, String)> {
+        let mut segs = Vec::new();
+        segments(text.as_bytes(), &mut segs);
+        segs.iter()
+            .filter_map(|s| {
+                decode(text.as_bytes(), s)
+                    .map(|d| (s.encoding, String::from_utf8_lossy(&d).into_owned()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_encoding_decodes() {
+        assert_eq!(
+            decoded("data:\n  token: aGVsbG8gd29ybGQsIGhlbGxvIGtleWhvdW5k\n"),
+            vec![(Encoding::Base64, "hello world, hello keyhound".into())]
+        );
+        assert_eq!(
+            decoded("x = 68656c6c6f20776f726c642c2068656c6c6f21;"),
+            vec![(Encoding::Hex, "hello world, hello!".into())]
+        );
+        assert_eq!(
+            decoded("url=https://h/x?k=a%2Fb%3Dc%26d and more"),
+            vec![(Encoding::Percent, "url=https://h/x?k=a/b=c&d".into())]
+        );
+        assert_eq!(
+            decoded(r#"{"k": "ab\u005fcd\x41\102\"q"}"#),
+            vec![(Encoding::Escape, "ab_cdAB\"q".into())]
+        );
+        assert_eq!(
+            decoded("<a title=\"one&#95;two&#x5f;three&amp;\">"),
+            vec![(Encoding::Html, "one_two_three&".into())]
+        );
+    }
+
+    #[test]
+    fn binary_hashes_and_images_are_left_alone() {
+        // A sha256 in hex and in base64, an integrity string, an image.
+        assert!(
+            decoded("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855").is_empty()
+        );
+        assert!(decoded("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=").is_empty());
+        assert!(
+            decoded("\"integrity\": \"sha512-aGVsbG8gd29ybGQsIGhlbGxvIGtleWhvdW5k\"").is_empty()
+        );
+        assert!(decoded("src=\"data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4=\"").is_empty());
+    }
+
+    #[test]
+    fn skipping_finds_every_long_run() {
+        let naive = |text: &[u8], min: usize| {
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < text.len() {
+                let start = i;
+                while i < text.len() && text[i].is_ascii_alphanumeric() {
+                    i += 1;
+                }
+                if i - start >= min {
+                    out.push((start, i));
+                }
+                i += 1;
+            }
+            out
+        };
+        let text = b"ab cdefgh ijklmnopq r stuvwxyzABCDEFG x HIJKLMNOPQRSTUVWXYZ0123456789 ab";
+        for min in 1..12 {
+            let found: Vec<_> = runs(text, min, |b| b.is_ascii_alphanumeric()).collect();
+            assert_eq!(found, naive(text, min), "min {min}");
+        }
+    }
+
+    #[test]
+    fn printable_share() {
+        assert!(mostly_printable("héllo wörld\n".as_bytes()));
+        assert!(!mostly_printable(&[0x89, b'P', b'N', b'G', 0, 0, 0, 13]));
+    }
+}
