@@ -352,7 +352,7 @@ fn paths_with_control_characters_are_shown_escaped() {
     let key = format!("KEY={}\n", pc_live(933));
     t.write("a\n::error file=x::owned.env", &key);
     t.write("b\u{1b}[2J.env", &key);
-    for format in ["human", "github"] {
+    for format in ["human", "github", "junit", "csv"] {
         let run = t.run(&["scan", "--format", format]);
         run.assert_code(1);
         for line in run.stdout.lines().chain(run.stderr.lines()) {
