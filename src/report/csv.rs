@@ -1,11 +1,13 @@
 //! `--format csv`: a header row, then one row per location of a key, quoted by the `csv`
-//! crate (RFC 4180). The commit columns are empty outside history scans, as is `in_head`;
-//! `key_info` and `checked_with` (`name=value; name=value`) are empty unless a live check
-//! filled them.
-//! `decoded` says how a key was decoded (`base64`), empty where it was written plainly.
+//! crate (RFC 4180). Paths and names have their control characters escaped: a quoted newline is
+//! valid CSV, but the line after it would be read raw by a CI log. The commit columns are empty
+//! outside history scans, as is `in_head`; `key_info` and `checked_with`
+//! (`name=value; name=value`) are empty unless a live check filled them; `decoded` says how a
+//! key was decoded (`base64`), empty where it was written plainly.
 
 use std::io::{self, Write};
 
+use super::escape::escape_controls as esc;
 use super::{detail, ReportOptions};
 use crate::finding::Finding;
 
@@ -57,7 +59,7 @@ pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) ->
                 &f.rule_name,
                 &f.provider,
                 f.severity.as_str(),
-                &loc.path,
+                &esc(&loc.path),
                 &loc.line.to_string(),
                 &loc.column.to_string(),
                 &loc.end_line.to_string(),
@@ -66,8 +68,8 @@ pub fn write(findings: &[Finding], opts: &ReportOptions, out: &mut dyn Write) ->
                 &f.fingerprint,
                 f.verdict.as_str(),
                 commit.map_or("", |c| c.id.as_str()),
-                commit.map_or("", |c| c.author.as_str()),
-                commit.map_or("", |c| c.email.as_str()),
+                &commit.map_or("".into(), |c| esc(&c.author)),
+                &commit.map_or("".into(), |c| esc(&c.email)),
                 commit.map_or("", |c| c.date.as_str()),
                 in_head,
                 loc.link.as_deref().unwrap_or_default(),

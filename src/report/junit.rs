@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use super::escape::escape_controls as esc;
 use super::{ReportOptions, REMEDIATION};
 use crate::finding::Finding;
 
@@ -64,12 +65,17 @@ fn test_case(xml: &mut String, f: &Finding, show: bool) {
     }
     body.push_str("locations:\n");
     for loc in &f.locations {
-        let _ = write!(body, "  {}:{}:{}", loc.path, loc.line, loc.column);
+        // Written as text, one location a line: a newline in a path must not start a line
+        // of its own in the log (see `escape`).
+        let _ = write!(body, "  {}:{}:{}", esc(&loc.path), loc.line, loc.column);
         if let Some(c) = &loc.commit {
             let _ = write!(
                 body,
                 " (commit {} by {} <{}> on {})",
-                c.id, c.author, c.email, c.date
+                c.id,
+                esc(&c.author),
+                esc(&c.email),
+                c.date
             );
         }
         let _ = writeln!(body, "\n    {}", loc.snippet.render(show).0);

@@ -172,6 +172,7 @@ fn history_walks_a_tree_nested_thirty_thousand_deep() {
     assert!(run.summary().contains("2 blobs"), "{}", run.dump());
 }
 
+#[cfg(unix)]
 /// `keyhound ARGS` under a 250 MB address-space limit, in the repository.
 fn run_with_memory_limit(r: &Repo, args: &[&str]) -> crate::support::Run {
     let exe = assert_cmd::cargo::cargo_bin("keyhound");
@@ -185,6 +186,7 @@ fn run_with_memory_limit(r: &Repo, args: &[&str]) -> crate::support::Run {
     crate::support::Run::of(cmd, args)
 }
 
+#[cfg(unix)]
 /// A 400 MB blob of zeros (a few hundred KB in the object store), written in pieces.
 fn huge_blob(r: &Repo) -> Oid {
     use std::io::Write;
@@ -196,6 +198,7 @@ fn huge_blob(r: &Repo) -> Oid {
     writer.commit().unwrap()
 }
 
+#[cfg(unix)]
 #[test]
 fn blobs_read_through_libgit2_are_sized_before_they_are_inflated() {
     let mut r = Repo::new();
@@ -352,7 +355,7 @@ fn paths_with_control_characters_are_shown_escaped() {
     let key = format!("KEY={}\n", pc_live(933));
     t.write("a\n::error file=x::owned.env", &key);
     t.write("b\u{1b}[2J.env", &key);
-    for format in ["human", "github"] {
+    for format in ["human", "github", "junit", "csv"] {
         let run = t.run(&["scan", "--format", format]);
         run.assert_code(1);
         for line in run.stdout.lines().chain(run.stderr.lines()) {

@@ -983,3 +983,38 @@ fn history_checks_keys_found_in_past_commits() {
         .code(1);
     assert_eq!(mock.count(&key), 1);
 }
+
+#[test]
+fn a_server_error_with_retry_after_pauses_the_host_once_not_each_key() {
+    // Sixteen keys, each answered 503 "retry after 1s", with a 1s budget: the host is paused
+    // once; past the budget the answers stand, rather than every key waiting and retrying.
+    let keys: Vec<String> = (0..16)
+        .map(|seed| pc_key(&crate::support::body(950 + seed)))
+        .collect();
+    let mock = Mock::start(|_, _| {
+        let mut r = json(503, r#"{"success": false}"#);
+        r.headers.push(("Retry-After", "1".into()));
+        r
+    });
+    let files: Vec<(String, String)> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (format!("k{i}.env"), format!("KEY={k}\n")))
+        .collect();
+    let files: Vec<(&str, String)> = files.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
+    let dir = tree(&files);
+    let (_, verdicts, _) = scan_json(
+        dir.path(),
+        &["--verify", &endpoint(PC_RULE, &mock), "--max-retry-wait=1s"],
+    );
+    assert_eq!(verdicts.len(), 16, "{verdicts:?}");
+    assert!(
+        verdicts.values().all(|(v, _)| v == "unknown"),
+        "{verdicts:?}"
+    );
+    let sent = mock.requests().len();
+    assert!(
+        sent < 2 * keys.len(),
+        "{sent} requests: every key waited and retried"
+    );
+}
