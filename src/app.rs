@@ -60,6 +60,23 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// An error and its causes on one line, each cause once: a message that already quotes its
+/// cause (`cannot read x: No such file or directory (os error 2)`) is not followed by it again.
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
 /// What one scanning thread gathered.
 struct ScanVisitor<'m> {
     matcher: &'m Matcher,
@@ -293,6 +310,11 @@ fn scan_staged(config: &ScanConfig, output: Output, started: Instant) -> Result<
 /// `keyhound history`.
 fn history(args: &HistoryArgs, output: Output) -> Result<ExitCode> {
     let started = Instant::now();
+    if let Some(path) = &args.path {
+        if std::fs::symlink_metadata(path).is_err() {
+            bail!("{}: no such file or directory", path.display());
+        }
+    }
     let config = HistoryConfig::from_args(args)?;
     check_baseline(&config.run)?;
     run_history(&config, output, started, false)
@@ -638,7 +660,7 @@ fn finish(
             run,
             output.verbosity,
         );
-        let mut line = summary(&tally, found, started.elapsed());
+        let mut line = summary(&tally, found, started.elapsed(), output.verbosity);
         if let Some(checked) = checked {
             line.push_str(&format!("; live checks: {checked}"));
         }
@@ -949,7 +971,10 @@ fn write_baseline(
             eprintln!("keyhound: warning: {warning}");
         }
         report_skipped(&tally.skipped, output.verbosity);
-        eprintln!("{}", summary(tally, findings.len(), started.elapsed()));
+        eprintln!(
+            "{}",
+            summary(tally, findings.len(), started.elapsed(), output.verbosity)
+        );
     }
     println!(
         "keyhound: wrote {entries} {} to {}",
@@ -1138,7 +1163,8 @@ fn report_skipped(skipped: &[Skipped], verbosity: u8) {
 }
 
 /// `scanned 3,012 files (25.1 MiB) in 0.14s: 3 findings; 2 skipped (1 binary, 1 too large)`.
-fn summary(tally: &Tally, findings: usize, elapsed: Duration) -> String {
+/// With -v the places are listed above it, so the line does not point at -v.
+fn summary(tally: &Tally, findings: usize, elapsed: Duration, verbosity: u8) -> String {
     let what = match tally.commits {
         None => format!("{} {}", tally.files, plural(tally.files, "file", "files")),
         Some(commits) => format!(
@@ -1195,7 +1221,9 @@ fn summary(tally: &Tally, findings: usize, elapsed: Duration) -> String {
             detail.join(", ")
         ));
     }
-    if suppressed.total() > 0 || tally.skipped.iter().any(|s| !s.reason.is_error()) {
+    if verbosity == 0
+        && (suppressed.total() > 0 || tally.skipped.iter().any(|s| !s.reason.is_error()))
+    {
         line.push_str("; -v names them");
     }
     line

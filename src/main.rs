@@ -10,7 +10,7 @@ fn main() -> ExitCode {
     match keyhound::app::run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("keyhound: error: {err:#}");
+            eprintln!("keyhound: error: {}", keyhound::app::error_text(&err));
             ExitCode::from(2)
         }
     }

@@ -9,6 +9,7 @@ mod detect;
 mod exit_codes;
 mod history;
 mod history_narrow;
+mod messages;
 mod output;
 mod report_meta;
 mod reports;
