@@ -80,27 +80,103 @@ pub fn accept(
     end: usize,
     path: Option<&[u8]>,
 ) -> Option<f64> {
+    judge(rule, blob, start, end, path).ok()
+}
+
+/// Which filter drops a candidate: what `rules check` tells the author of an example that is
+/// not found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rejected {
+    Allowlist,
+    Placeholder,
+    Reference,
+    Patterned,
+    Identifier,
+    LowEntropy { entropy: f64, min: f64 },
+    NeverSecret,
+    NoContext { within_lines: usize },
+}
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rejected::Allowlist => f.write_str("the rule's own allowlist ([rule.allow])"),
+            Rejected::Placeholder => f.write_str(
+                "the placeholder filter (it holds a documentation placeholder such as `example`, \
+                 `xxxx`, `<...>` or `changeme`)",
+            ),
+            Rejected::Reference => f.write_str(
+                "the reference filter (it looks like a template or environment reference such as \
+                 `${VAR}` or `{{ x }}`)",
+            ),
+            Rejected::Patterned => f.write_str(
+                "the pattern filter (its body is one character repeated, has 3 or fewer distinct \
+                 characters, or holds a run like `123456` or `abcdef`)",
+            ),
+            Rejected::Identifier => f.write_str(
+                "the identifier filter (its body is a plain identifier: letters and `_`/`-` only, \
+                 one case, no digits)",
+            ),
+            Rejected::LowEntropy { entropy, min } => write!(
+                f,
+                "the entropy filter (its body has {entropy:.2} bits/byte, under min_entropy {min})"
+            ),
+            Rejected::NeverSecret => f.write_str(
+                "the generic-rule filter (a hash, UUID, integrity string, image, path, URL or \
+                 dotted reference is never a secret)",
+            ),
+            Rejected::NoContext { within_lines } => write!(
+                f,
+                "the context condition (no [rule.context] word within {within_lines} lines or in \
+                 the path)"
+            ),
+        }
+    }
+}
+
+/// [`accept`], saying which filter rejects.
+pub fn judge(
+    rule: &Rule,
+    blob: &[u8],
+    start: usize,
+    end: usize,
+    path: Option<&[u8]>,
+) -> Result<f64, Rejected> {
     let secret = &blob[start..end];
     if rule.allow.allows(secret) {
-        return None;
+        return Err(Rejected::Allowlist);
     }
     let body = body_of(rule, secret);
-    if is_placeholder(secret) || is_reference(secret) || is_patterned(body) || is_identifier(body) {
-        return None;
+    if is_placeholder(secret) {
+        return Err(Rejected::Placeholder);
+    }
+    if is_reference(secret) {
+        return Err(Rejected::Reference);
+    }
+    if is_patterned(body) {
+        return Err(Rejected::Patterned);
+    }
+    if is_identifier(body) {
+        return Err(Rejected::Identifier);
     }
     let entropy = shannon_entropy(body);
     if entropy < rule.min_entropy {
-        return None;
+        return Err(Rejected::LowEntropy {
+            entropy,
+            min: rule.min_entropy,
+        });
     }
     if rule.generic && is_never_secret(secret) {
-        return None;
+        return Err(Rejected::NeverSecret);
     }
     if let Some(context) = &rule.context {
         if !context_near(context, blob, start, end, path) {
-            return None;
+            return Err(Rejected::NoContext {
+                within_lines: context.within_lines,
+            });
         }
     }
-    Some(entropy)
+    Ok(entropy)
 }
 
 /// The secret less the longest rule keyword it begins with.

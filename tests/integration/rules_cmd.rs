@@ -393,3 +393,24 @@ fn regexes_run_near_keywords_unless_the_rule_says_whole_file() {
     let run = tree.scan_json(&["--no-builtin-rules", "--rules", "rules.toml", "key.pem"]);
     assert_eq!(run.findings().len(), 1, "{}", run.dump());
 }
+
+#[test]
+fn rules_check_says_which_filter_dropped_an_example() {
+    // The regex matches each example, and a filter drops it: the failure says which.
+    let text = format!(
+        "{}\n[[rule]]\nid = \"acme-filtered-token\"\nname = \"Acme filtered token\"\n\
+         keywords = [\"acmeft_\"]\nregex = '(acmeft_[A-Za-z0-9]{{10,}})'\nmin_entropy = 3.0\n\
+         examples = ['T=acmeft_YOURKEYHERE1', 'T=acmeft_abababababab', 'T=acmeft_a1a1a1b2b2b2c3']\n",
+        good_rules()
+    );
+    let tree = Tree::new(&[("acme.toml", &text)]);
+    let run = tree.run(&["rules", "check", "acme.toml"]);
+    run.assert_code(1);
+    for why in [
+        "`acmeft_YOURKEYHERE1` is dropped by the placeholder filter",
+        "`acmeft_abababababab` is dropped by the pattern filter",
+        "`acmeft_a1a1a1b2b2b2c3` is dropped by the entropy filter (its body has",
+    ] {
+        run.assert_stderr_contains(why);
+    }
+}
