@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 use git2::{Oid, Repository};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget};
 use rayon::prelude::*;
 
 use crate::cli::{
@@ -367,7 +367,10 @@ fn run_history(
     let matcher = load_matcher(&config.run)?;
     let report = open_report(&config.run, output, hook)?;
     let phase = Instant::now();
-    let mut inventory = git::inventory_in(&repo, &config.selection, config.dates)?;
+    let listing = crate::progress::listing(progress_target(output, hook));
+    let inventory = git::inventory_in(&repo, &config.selection, config.dates);
+    listing.finish_and_clear();
+    let mut inventory = inventory?;
     if !config.run.exclude.is_empty() {
         inventory.retain_paths(|path| !config.run.exclude.matches(path));
     }
@@ -512,21 +515,21 @@ fn peak_memory() -> Option<String> {
 /// A progress bar on stderr for long scans, only where a person watches: a terminal, not CI,
 /// not a git hook, not --quiet.
 fn progress_bar(total: u64, output: Output, hook: bool) -> ProgressBar {
+    crate::progress::blobs(total, progress_target(output, hook))
+}
+
+/// Where progress is drawn: stderr when a person watches it, nowhere otherwise.
+fn progress_target(output: Output, hook: bool) -> ProgressDrawTarget {
     let watched = io::stderr().is_terminal()
         && std::env::var_os("CI").is_none()
         && std::env::var_os("PRE_COMMIT").is_none()
         && !output.quiet
         && !hook;
-    if !watched {
-        return ProgressBar::hidden();
+    if watched {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
     }
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} scanning history [{bar:30}] {pos}/{len} blobs, {per_sec}, {elapsed}",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
 }
 
 /// `keyhound install-hook`: a pre-commit hook that runs `keyhound scan --pre-commit`, in

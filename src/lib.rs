@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod finding;
 pub mod matcher;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod source;
