@@ -73,6 +73,7 @@ python3 - "$REPO.planted.json" "$OUT/findings.json" <<'PY'
 import json, sys
 planted = json.load(open(sys.argv[1]))
 found = json.load(open(sys.argv[2]))
+found = found["findings"] if isinstance(found, dict) else found
 paths = {(l["path"]) for f in found for l in f["locations"]}
 hit = sum(1 for p in planted if p["path"] in paths)
 print(f"planted {len(planted)}, found {hit}; findings {len(found)}, not planted {len(found) - hit}")

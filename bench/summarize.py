@@ -51,7 +51,9 @@ def findings(tool, out):
     """Every reported location as (path, first line, last line, rule)."""
     rows = []
     if tool == "keyhound":
-        for f in load(os.path.join(out, "findings-keyhound.json"), []) or []:
+        report = load(os.path.join(out, "findings-keyhound.json"), []) or []
+        # schema_version 2 is an object with `findings`; version 1 was the bare array.
+        for f in report.get("findings", []) if isinstance(report, dict) else report:
             for loc in f.get("locations") or [f]:
                 rows.append((loc["path"], loc["line"], loc.get("end_line", loc["line"]), f["rule_id"],
                              f.get("fingerprint")))

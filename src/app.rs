@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 use git2::{Oid, Repository};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget};
 use rayon::prelude::*;
 
 use crate::cli::{
@@ -78,6 +78,23 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Audit(args) => crate::audit::run::audit(args, output),
         Command::Merge(args) => crate::audit::merge::merge(args, output),
     }
+}
+
+/// An error and its causes on one line, each cause once: a message that already quotes its
+/// cause (`cannot read x: No such file or directory (os error 2)`) is not followed by it again.
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// What one scanning thread gathered.
@@ -343,6 +360,11 @@ fn scan_staged(config: &ScanConfig, output: Output, started: Instant) -> Result<
 /// `keyhound history`.
 fn history(args: &HistoryArgs, output: Output) -> Result<ExitCode> {
     let started = Instant::now();
+    if let Some(path) = &args.path {
+        if std::fs::symlink_metadata(path).is_err() {
+            bail!("{}: no such file or directory", path.display());
+        }
+    }
     let mut config = HistoryConfig::from_args(args)?;
     bound_threads(&mut config.run.threads, output);
     check_baseline(&config.run)?;
@@ -396,7 +418,10 @@ fn run_history(
     let matcher = load_matcher(&config.run, output)?;
     let report = open_report(&config.run, output, hook)?;
     let phase = Instant::now();
-    let mut inventory = git::inventory_in(&repo, &config.selection, config.dates)?;
+    let listing = crate::progress::listing(progress_target(output, hook.is_some()));
+    let inventory = git::inventory_in(&repo, &config.selection, config.dates);
+    listing.finish_and_clear();
+    let mut inventory = inventory?;
     if !config.run.exclude.is_empty() {
         inventory.retain_paths(|path| !config.run.exclude.matches(path));
     }
@@ -542,21 +567,21 @@ fn peak_memory() -> Option<String> {
 /// A progress bar on stderr for long scans, only where a person watches: a terminal, not CI,
 /// not a git hook, not --quiet.
 fn progress_bar(total: u64, output: Output, hook: bool) -> ProgressBar {
+    crate::progress::blobs(total, progress_target(output, hook))
+}
+
+/// Where progress is drawn: stderr when a person watches it, nowhere otherwise.
+fn progress_target(output: Output, hook: bool) -> ProgressDrawTarget {
     let watched = io::stderr().is_terminal()
         && std::env::var_os("CI").is_none()
         && std::env::var_os("PRE_COMMIT").is_none()
         && !output.quiet
         && !hook;
-    if !watched {
-        return ProgressBar::hidden();
+    if watched {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
     }
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} scanning history [{bar:30}] {pos}/{len} blobs, {per_sec}, {elapsed}",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
 }
 
 /// `keyhound install-hook`: a pre-commit hook that runs `keyhound scan --pre-commit`, in
@@ -707,7 +732,7 @@ fn finish(
             run,
             output.verbosity,
         );
-        let mut line = summary(&tally, found, started.elapsed());
+        let mut line = summary(&tally, found, started.elapsed(), output.verbosity);
         if let Some(checked) = checked {
             line.push_str(&format!("; live checks: {checked}"));
         }
@@ -1074,7 +1099,10 @@ fn write_baseline(
             eprintln!("keyhound: warning: {warning}");
         }
         report_skipped(&tally.skipped, output.verbosity);
-        eprintln!("{}", summary(tally, findings.len(), started.elapsed()));
+        eprintln!(
+            "{}",
+            summary(tally, findings.len(), started.elapsed(), output.verbosity)
+        );
     }
     println!(
         "keyhound: wrote {entries} {} to {}",
@@ -1270,7 +1298,8 @@ fn report_skipped(skipped: &[Skipped], verbosity: u8) {
 }
 
 /// `scanned 3,012 files (25.1 MiB) in 0.14s: 3 findings; 2 skipped (1 binary, 1 too large)`.
-fn summary(tally: &Tally, findings: usize, elapsed: Duration) -> String {
+/// With -v the places are listed above it, so the line does not point at -v.
+fn summary(tally: &Tally, findings: usize, elapsed: Duration, verbosity: u8) -> String {
     let what = match tally.commits {
         None => format!("{} {}", tally.files, plural(tally.files, "file", "files")),
         Some(commits) => format!(
@@ -1327,7 +1356,9 @@ fn summary(tally: &Tally, findings: usize, elapsed: Duration) -> String {
             detail.join(", ")
         ));
     }
-    if suppressed.total() > 0 || tally.skipped.iter().any(|s| !s.reason.is_error()) {
+    if verbosity == 0
+        && (suppressed.total() > 0 || tally.skipped.iter().any(|s| !s.reason.is_error()))
+    {
         line.push_str("; -v names them");
     }
     line

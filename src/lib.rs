@@ -14,6 +14,7 @@ pub mod config;
 pub mod decode;
 pub mod finding;
 pub mod matcher;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -12,7 +12,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             // Not `eprintln!`, which panics when stderr cannot be written: exit 2 regardless.
-            let _ = writeln!(std::io::stderr(), "keyhound: error: {err:#}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "keyhound: error: {}",
+                keyhound::app::error_text(&err)
+            );
             ExitCode::from(2)
         }
     }

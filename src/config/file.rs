@@ -63,6 +63,12 @@ pub enum ConfigError {
     At { origin: String, message: String },
     #[error(transparent)]
     Rule(#[from] RuleError),
+    /// An error in the config file `$KEYHOUND_CONFIG` names.
+    #[error("{inner} (the config file {var} names)")]
+    FromEnv {
+        var: &'static str,
+        inner: Box<ConfigError>,
+    },
     #[error("--endpoint `{0}`: expected RULE_ID=URL")]
     EndpointSyntax(String),
     #[error("{origin}: endpoint for `{rule}`: {message}")]
@@ -326,16 +332,26 @@ impl Settings {
     /// Reads one config file over `settings`.
     fn read(settings: Settings, path: PathBuf, found_by: FoundBy) -> Result<Settings, ConfigError> {
         let display = display_path(&path);
-        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
-            file: display.clone(),
-            source,
-        })?;
+        // A file named by the environment surprises whoever forgot they set it: say so.
+        let named = |e: ConfigError| match found_by {
+            FoundBy::Env => ConfigError::FromEnv {
+                var: CONFIG_ENV,
+                inner: Box::new(e),
+            },
+            _ => e,
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|source| ConfigError::Read {
+                file: display.clone(),
+                source,
+            })
+            .map_err(named)?;
         let source = ConfigSource {
             path,
             display,
             found_by,
         };
-        Settings::parse(settings, source, &text)
+        Settings::parse(settings, source, &text).map_err(named)
     }
 
     /// Parses config text over `defaults` (keyhound's defaults, or the user's config). A

@@ -251,25 +251,108 @@ pub fn accept(
     end: usize,
     path: Option<&[u8]>,
 ) -> Option<f64> {
+    judge(rule, blob, start, end, path).ok()
+}
+
+/// Which filter drops a candidate: what `rules check` tells the author of an example that is
+/// not found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rejected {
+    Allowlist,
+    Placeholder,
+    Reference,
+    Patterned,
+    Identifier,
+    PublishedExample,
+    DictionaryWords,
+    Checksum(&'static str),
+    LowEntropy { entropy: f64, min: f64 },
+    NeverSecret,
+    NoContext { within_lines: usize },
+}
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rejected::Allowlist => f.write_str("the rule's own allowlist ([rule.allow])"),
+            Rejected::Placeholder => f.write_str(
+                "the placeholder filter (it holds a documentation placeholder such as `example`, \
+                 `xxxx`, `<...>` or `changeme`)",
+            ),
+            Rejected::Reference => f.write_str(
+                "the reference filter (it looks like a template or environment reference such as \
+                 `${VAR}` or `{{ x }}`)",
+            ),
+            Rejected::Patterned => f.write_str(
+                "the pattern filter (its body is one character repeated, has 3 or fewer distinct \
+                 characters, or holds a run like `123456` or `abcdef`)",
+            ),
+            Rejected::Identifier => f.write_str(
+                "the identifier filter (its body is a plain identifier: letters and `_`/`-` only, \
+                 one case, no digits)",
+            ),
+            Rejected::PublishedExample => f.write_str(
+                "the published-example filter (a key printed in a provider's or an RFC's \
+                 documentation)",
+            ),
+            Rejected::DictionaryWords => f.write_str(
+                "the word filter (its body is two or three common words plus a few digits or \
+                 symbols)",
+            ),
+            Rejected::Checksum(name) => write!(f, "the `{name}` checksum (it does not hold)"),
+            Rejected::LowEntropy { entropy, min } => write!(
+                f,
+                "the entropy filter (its body has {entropy:.2} bits/byte, under min_entropy {min})"
+            ),
+            Rejected::NeverSecret => f.write_str(
+                "the generic-rule filter (a hash, UUID, integrity string, image, path, URL or \
+                 dotted reference is never a secret)",
+            ),
+            Rejected::NoContext { within_lines } => write!(
+                f,
+                "the context condition (no [rule.context] word within {within_lines} lines or in \
+                 the path)"
+            ),
+        }
+    }
+}
+
+/// [`accept`], saying which filter rejects.
+pub fn judge(
+    rule: &Rule,
+    blob: &[u8],
+    start: usize,
+    end: usize,
+    path: Option<&[u8]>,
+) -> Result<f64, Rejected> {
     let secret = &blob[start..end];
     if rule.allow.allows(secret) {
-        return None;
+        return Err(Rejected::Allowlist);
     }
     if let Some(checksum) = rule.checksum {
         let before = &blob[start.saturating_sub(crate::rules::checksum::LOOKBEHIND)..start];
         if !checksum.verify(secret, before) {
-            return None;
+            return Err(Rejected::Checksum(checksum.name()));
         }
     }
     let body = body_of(rule, secret);
-    if is_placeholder(secret)
-        || is_reference(secret)
-        || is_patterned(body)
-        || is_identifier(body)
-        || is_published_example(secret)
-        || is_dictionary_words(body)
-    {
-        return None;
+    if is_placeholder(secret) {
+        return Err(Rejected::Placeholder);
+    }
+    if is_reference(secret) {
+        return Err(Rejected::Reference);
+    }
+    if is_patterned(body) {
+        return Err(Rejected::Patterned);
+    }
+    if is_identifier(body) {
+        return Err(Rejected::Identifier);
+    }
+    if is_published_example(secret) {
+        return Err(Rejected::PublishedExample);
+    }
+    if is_dictionary_words(body) {
+        return Err(Rejected::DictionaryWords);
     }
     let entropy = shannon_entropy(body);
     // A provider rule's body is key material by its shape; a short one (an AWS key id's 16
@@ -282,17 +365,22 @@ pub fn accept(
         corrected_entropy(body, entropy)
     };
     if measured < rule.min_entropy {
-        return None;
+        return Err(Rejected::LowEntropy {
+            entropy: measured,
+            min: rule.min_entropy,
+        });
     }
     if rule.generic && is_never_secret(secret) {
-        return None;
+        return Err(Rejected::NeverSecret);
     }
     if let Some(context) = &rule.context {
         if !context_near(context, blob, start, end, path) {
-            return None;
+            return Err(Rejected::NoContext {
+                within_lines: context.within_lines,
+            });
         }
     }
-    Some(entropy)
+    Ok(entropy)
 }
 
 /// The secret less the longest rule keyword it begins with.

@@ -4,7 +4,8 @@
 //! keywords, regex, filters and context. So an example passes only if a real scan would report
 //! it, and a negative example fails if a real scan would.
 
-use super::{Rule, RuleSet};
+use super::{contains_ignore_ascii_case, Rule, RuleSet};
+use crate::matcher::filter;
 use crate::matcher::{Matcher, Scratch};
 
 /// One way a rule failed its examples.
@@ -40,8 +41,9 @@ pub fn check_rule(rule: &Rule) -> Vec<CheckFailure> {
         let found: Vec<&[u8]> = matches.iter().map(|m| &text[m.start..m.end]).collect();
         match example.secret() {
             _ if found.is_empty() => failures.push(fail(format!(
-                "example not found: {}",
-                quote(example.text())
+                "example not found: {}: {}",
+                quote(example.text()),
+                why_not_found(rule, example.text())
             ))),
             Some(secret) if !found.contains(&secret.as_bytes()) => failures.push(fail(format!(
                 "example {} yields {} instead of {}",
@@ -71,6 +73,44 @@ pub fn check_rule(rule: &Rule) -> Vec<CheckFailure> {
     failures
 }
 
+/// Why a rule does not find `text`: no keyword, no regex match, a match too far from its
+/// keyword, or which filter dropped each candidate.
+pub fn why_not_found(rule: &Rule, text: &str) -> String {
+    let bytes = text.as_bytes();
+    if !rule
+        .keywords
+        .iter()
+        .any(|k| contains_ignore_ascii_case(bytes, k.as_bytes()))
+    {
+        return format!(
+            "none of the rule's keywords ({}) occurs in it",
+            rule.keywords.join(", ")
+        );
+    }
+    let mut reasons: Vec<String> = Vec::new();
+    let group = rule.secret_group();
+    for regex in rule.regexes() {
+        for caps in regex.captures_iter(bytes) {
+            let Some(secret) = caps.get(group).filter(|s| !s.is_empty()) else {
+                continue;
+            };
+            let shown = quote(&String::from_utf8_lossy(secret.as_bytes()));
+            match filter::judge(rule, bytes, secret.start(), secret.end(), None) {
+                Err(rejected) => reasons.push(format!("{shown} is dropped by {rejected}")),
+                Ok(_) => reasons.push(format!(
+                    "{shown} matches, but not on a keyword's line or the line after it \
+                     (`whole_file = true` searches the whole file)"
+                )),
+            }
+        }
+    }
+    if reasons.is_empty() {
+        return "a keyword occurs, but the regex does not match".to_string();
+    }
+    reasons.dedup();
+    reasons.join("; ")
+}
+
 /// Checks every rule of a set.
 pub fn check_all(rules: &RuleSet) -> Vec<CheckFailure> {
     rules.rules().iter().flat_map(check_rule).collect()
@@ -87,5 +127,47 @@ fn quote(text: &str) -> String {
         format!("`{}...`", &one_line[..cut])
     } else {
         format!("`{one_line}`")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::parse_rule_file;
+
+    fn rule(extra: &str) -> Rule {
+        let text = format!(
+            "[provider]\nname = \"T\"\n[[rule]]\nid = \"t-key\"\nname = \"T key\"\n\
+             keywords = [\"tk_\"]\nregex = '''(tk_[A-Za-z0-9]{{8,}})'''\n{extra}"
+        );
+        parse_rule_file("t.toml", &text).unwrap().remove(0)
+    }
+
+    #[test]
+    fn says_which_filter_dropped_an_example() {
+        let r = rule("min_entropy = 3.5\n");
+        assert_eq!(
+            why_not_found(&r, "nothing here"),
+            "none of the rule's keywords (tk_) occurs in it"
+        );
+        assert_eq!(
+            why_not_found(&r, "tk_ alone"),
+            "a keyword occurs, but the regex does not match"
+        );
+        let why = why_not_found(&r, "k = tk_EXAMPLEkey1");
+        assert!(
+            why.contains("`tk_EXAMPLEkey1` is dropped by the placeholder filter"),
+            "{why}"
+        );
+        let why = why_not_found(&r, "k = tk_aaaaaaaaaa");
+        assert!(why.contains("is dropped by the pattern filter"), "{why}");
+        let why = why_not_found(&r, "k = tk_a1b2a1b2a1b2");
+        assert!(
+            why.contains("the entropy filter (its body has 2.00 bits/byte"),
+            "{why}"
+        );
+        let r = rule("[rule.allow]\nsecrets = [\"tk_Q8zR3xL1mT\"]\n");
+        let why = why_not_found(&r, "k = tk_Q8zR3xL1mT");
+        assert!(why.contains("the rule's own allowlist"), "{why}");
     }
 }

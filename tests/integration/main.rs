@@ -16,6 +16,7 @@ mod history;
 mod history_narrow;
 mod hooks;
 mod live_forms;
+mod messages;
 mod output;
 mod report_meta;
 mod reports;

@@ -429,3 +429,24 @@ fn rules_list_counts_rules_by_provider() {
     assert_eq!(counts, [of_github.len(), live]);
     assert!(run.stdout.trim_end().ends_with(" with a live check"));
 }
+
+#[test]
+fn rules_check_says_which_filter_dropped_an_example() {
+    // The regex matches each example, and a filter drops it: the failure says which.
+    let text = format!(
+        "{}\n[[rule]]\nid = \"acme-filtered-token\"\nname = \"Acme filtered token\"\n\
+         keywords = [\"acmeft_\"]\nregex = '(acmeft_[A-Za-z0-9]{{10,}})'\nmin_entropy = 3.0\n\
+         examples = ['T=acmeft_YOURKEYHERE1', 'T=acmeft_abababababab', 'T=acmeft_a1a1a1b2b2b2c3']\n",
+        good_rules()
+    );
+    let tree = Tree::new(&[("acme.toml", &text)]);
+    let run = tree.run(&["rules", "check", "acme.toml"]);
+    run.assert_code(1);
+    for why in [
+        "`acmeft_YOURKEYHERE1` is dropped by the placeholder filter",
+        "`acmeft_abababababab` is dropped by the pattern filter",
+        "`acmeft_a1a1a1b2b2b2c3` is dropped by the entropy filter (its body has",
+    ] {
+        run.assert_stderr_contains(why);
+    }
+}
