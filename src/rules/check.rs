@@ -163,7 +163,7 @@ mod tests {
         assert!(why.contains("is dropped by the pattern filter"), "{why}");
         let why = why_not_found(&r, "k = tk_a1b2a1b2a1b2");
         assert!(
-            why.contains("the entropy filter (its body has 2.00 bits/byte"),
+            why.contains("the entropy filter (its body has 2.18 bits/byte"),
             "{why}"
         );
         let r = rule("[rule.allow]\nsecrets = [\"tk_Q8zR3xL1mT\"]\n");
