@@ -2,7 +2,7 @@
 # Multi-stage: the Rust toolchain and C compiler stay in the builder; the final image holds the
 # binary, git (history scans read objects through it when present) and CA certificates.
 
-FROM rust:1.88-slim-bookworm AS build
+FROM rust:1.89-slim-bookworm AS build
 WORKDIR /build
 # Dependencies first, so a source change does not rebuild them.
 COPY Cargo.toml Cargo.lock build.rs ./
