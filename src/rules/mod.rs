@@ -282,7 +282,7 @@ impl Rule {
                         .utf8(false)
                         .build()
                         .parse(p)
-                        .is_ok_and(|hir| max_newlines(&hir).is_some_and(|n| n <= 1))
+                        .is_ok_and(|hir| interior_newlines(&hir).is_some_and(|n| n <= 1))
                 })
         })
     }
@@ -724,6 +724,39 @@ fn rule_from_spec(
 
 /// The most newlines a match of `hir` can contain; `None` when unbounded. A boundary class such
 /// as `[^A-Za-z0-9_]` counts one; `\s{0,4000}` makes a pattern multi-line.
+/// The newlines a match can hold away from its first and last byte. Most rules bound their
+/// match with a one-byte class such as `(?:^|[^A-Za-z0-9])` or `(?:["'\s,;]|$)`, which can be a
+/// newline; a window keeps the newlines that bound its lines, so such an edge newline still lies
+/// inside it, and counting it made those rules search whole files instead of windows.
+fn interior_newlines(hir: &regex_syntax::hir::Hir) -> Option<u32> {
+    use regex_syntax::hir::HirKind;
+    let at_most_one_byte =
+        |h: &regex_syntax::hir::Hir| h.properties().maximum_len().is_some_and(|n| n <= 1);
+    match hir.kind() {
+        HirKind::Capture(cap) => interior_newlines(&cap.sub),
+        HirKind::Alternation(subs) => subs
+            .iter()
+            .try_fold(0u32, |acc, h| Some(acc.max(interior_newlines(h)?))),
+        HirKind::Concat(subs) => {
+            let mut inner = &subs[..];
+            if let Some((first, rest)) = inner.split_first() {
+                if at_most_one_byte(first) {
+                    inner = rest;
+                }
+            }
+            if let Some((last, rest)) = inner.split_last() {
+                if at_most_one_byte(last) {
+                    inner = rest;
+                }
+            }
+            inner
+                .iter()
+                .try_fold(0u32, |acc, h| Some(acc.saturating_add(max_newlines(h)?)))
+        }
+        _ => max_newlines(hir),
+    }
+}
+
 fn max_newlines(hir: &regex_syntax::hir::Hir) -> Option<u32> {
     use regex_syntax::hir::{Class, HirKind};
     match hir.kind() {
@@ -846,6 +879,28 @@ mod tests {
             n(r"-----BEGIN KEY-----[A-Za-z0-9+/=\s]{32,4000}-----END KEY-----"),
             Some(4000)
         );
+        assert_eq!(n(r"(?s)BEGIN.*END"), None);
+    }
+
+    /// A newline that can only be a match's first or last byte (a boundary class) does not
+    /// take the match out of its keyword's window; one between its ends does.
+    #[test]
+    fn newlines_inside_a_match_not_at_its_edges() {
+        let n = |p: &str| {
+            let hir = regex_syntax::ParserBuilder::new()
+                .unicode(false)
+                .utf8(false)
+                .build()
+                .parse(p)
+                .unwrap();
+            interior_newlines(&hir)
+        };
+        let bounded = r#"(?:^|[^A-Za-z0-9_])(?i:wise[_.-]?token)[ \t]*[:=][ \t]*([0-9a-f]{32})(?:[^A-Za-z0-9_-]|$)"#;
+        assert_eq!(max_newlines(&regex_syntax::parse(bounded).unwrap()), Some(2));
+        assert_eq!(n(bounded), Some(0));
+        assert_eq!(n(r"(?i)(?:^|\W)pass[:=]\s?([^\s]{8,})(?:[\s,;]|$)"), Some(1));
+        assert_eq!(n(r"(?:a\nb|c)"), Some(1));
+        assert_eq!(n(r"[^x]KEY[\s\S]{0,3}[^x]"), Some(3));
         assert_eq!(n(r"(?s)BEGIN.*END"), None);
     }
 }
