@@ -94,8 +94,17 @@ pub fn markdown(rules: &[Rule]) -> String {
             None => escape(entry.name),
         };
         for rule in entry.rules {
+            // The host links to the provider's page for the endpoint the check calls.
             let live = match &rule.verify {
-                Some(check) => format!("{} `{}`", check.method, check.origin.authority()),
+                Some(check) => match &check.docs {
+                    Some(docs) => format!(
+                        "{} [`{}`]({})",
+                        check.method,
+                        check.origin.authority(),
+                        docs.replace('|', "%7C").replace(')', "%29")
+                    ),
+                    None => format!("{} `{}`", check.method, check.origin.authority()),
+                },
                 None => "no".to_string(),
             };
             // What `key_info` the check reads from its answer (identity, scopes, account...).
