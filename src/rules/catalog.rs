@@ -159,6 +159,44 @@ mod tests {
     }
 
     #[test]
+    fn every_live_check_names_its_documentation_page() {
+        let set = RuleSet::builtin().unwrap();
+        let mut missing = Vec::new();
+        for rule in set.rules() {
+            let Some(check) = &rule.verify else { continue };
+            match check.docs.as_deref() {
+                Some(docs) if docs.starts_with("https://") && docs.len() > "https://".len() => {}
+                other => missing.push(format!("{}: {other:?}", rule.id)),
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "live checks without an https `docs` page:\n{}",
+            missing.join("\n")
+        );
+    }
+
+    #[test]
+    fn the_markdown_links_a_live_check_to_its_documentation() {
+        let set = RuleSet::builtin().unwrap();
+        let md = markdown(set.rules());
+        let row = md
+            .lines()
+            .find(|l| l.contains("| `stripe-live-secret-key` |"))
+            .unwrap();
+        let docs = set
+            .rules()
+            .iter()
+            .find(|r| r.id == "stripe-live-secret-key")
+            .and_then(|r| r.verify.as_ref()?.docs.clone())
+            .unwrap();
+        assert!(
+            row.contains(&format!("GET [`api.stripe.com`]({docs})")),
+            "{row}"
+        );
+    }
+
+    #[test]
     fn the_table_ends_with_the_totals() {
         let set = RuleSet::builtin().unwrap();
         let table = provider_table(set.rules());
