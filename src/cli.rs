@@ -269,8 +269,9 @@ pub struct LiveArgs {
     pub endpoint: Vec<String>,
 
     /// Reuse a key's verdict from the verdict cache when it is younger than this (default 24
-    /// hours; `invalid` verdicts last 7 times as long; 0s: always ask again).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    /// hours; `7d`, `36h`, at most 365d; `invalid` verdicts last 7 times as long; 0s: always ask
+    /// again).
+    #[arg(long, value_name = "DURATION", value_parser = parse_cache_ttl)]
     pub verify_cache_ttl: Option<Duration>,
 
     /// Neither read nor write the verdict cache (~/.cache/keyhound/verdicts).
@@ -572,9 +573,14 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{text}` is too large"))
 }
 
-/// `10s`, `500ms`, `2m`, `1h`, or plain seconds (`10`, `0.5`); at most 24h.
+/// `10s`, `500ms`, `2m`, `1h`, `1d`, or plain seconds (`10`, `0.5`); at most 24h.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     crate::config::duration::parse(text).map_err(|e| format!("`{text}`: {e}"))
+}
+
+/// `--verify-cache-ttl`: the duration grammar, up to 365 days (`7d`).
+pub fn parse_cache_ttl(text: &str) -> Result<Duration, String> {
+    crate::config::duration::parse_cache_ttl(text).map_err(|e| format!("`{text}`: {e}"))
 }
 
 /// `2024-01-31` (its first second, UTC) or RFC 3339, as Unix seconds.

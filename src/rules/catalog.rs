@@ -94,8 +94,17 @@ pub fn markdown(rules: &[Rule]) -> String {
             None => escape(entry.name),
         };
         for rule in entry.rules {
+            // The host links to the provider's page for the endpoint the check calls.
             let live = match &rule.verify {
-                Some(check) => format!("{} `{}`", check.method, check.origin.authority()),
+                Some(check) => match &check.docs {
+                    Some(docs) => format!(
+                        "{} [`{}`]({})",
+                        check.method,
+                        check.origin.authority(),
+                        docs.replace('|', "%7C").replace(')', "%29")
+                    ),
+                    None => format!("{} `{}`", check.method, check.origin.authority()),
+                },
                 None => "no".to_string(),
             };
             // What `key_info` the check reads from its answer (identity, scopes, account...).
@@ -147,6 +156,44 @@ mod tests {
         let github = entries.iter().find(|e| e.name == "GitHub").unwrap();
         assert!(github.rules.iter().all(|r| r.provider == "GitHub"));
         assert!(github.docs.is_some_and(|d| d.starts_with("https://")));
+    }
+
+    #[test]
+    fn every_live_check_names_its_documentation_page() {
+        let set = RuleSet::builtin().unwrap();
+        let mut missing = Vec::new();
+        for rule in set.rules() {
+            let Some(check) = &rule.verify else { continue };
+            match check.docs.as_deref() {
+                Some(docs) if docs.starts_with("https://") && docs.len() > "https://".len() => {}
+                other => missing.push(format!("{}: {other:?}", rule.id)),
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "live checks without an https `docs` page:\n{}",
+            missing.join("\n")
+        );
+    }
+
+    #[test]
+    fn the_markdown_links_a_live_check_to_its_documentation() {
+        let set = RuleSet::builtin().unwrap();
+        let md = markdown(set.rules());
+        let row = md
+            .lines()
+            .find(|l| l.contains("| `stripe-live-secret-key` |"))
+            .unwrap();
+        let docs = set
+            .rules()
+            .iter()
+            .find(|r| r.id == "stripe-live-secret-key")
+            .and_then(|r| r.verify.as_ref()?.docs.clone())
+            .unwrap();
+        assert!(
+            row.contains(&format!("GET [`api.stripe.com`]({docs})")),
+            "{row}"
+        );
     }
 
     #[test]

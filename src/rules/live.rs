@@ -47,6 +47,8 @@ pub struct LiveCheck {
     pub tests: Vec<RecordedTest>,
     /// Basic credentials, form and JSON bodies, companions, signing, verdict details.
     pub extras: forms::Extras,
+    /// The provider's documentation of the endpoint (`docs`), an https URL.
+    pub docs: Option<String>,
 }
 
 impl LiveCheck {
@@ -524,6 +526,16 @@ pub fn compile(mut spec: VerifySpec, named_groups: &[Vec<String>]) -> Result<Liv
         ));
     }
     let extras = forms::compile(&method, &mut spec)?;
+    if let Some(docs) = &spec.docs {
+        let https = docs
+            .strip_prefix("https://")
+            .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace));
+        if !https {
+            return Err(format!(
+                "verify.docs `{docs}` must be an https URL: the provider's page for the endpoint"
+            ));
+        }
+    }
     let (origin, path) = split_url(&spec.url).map_err(|e| format!("verify.url: {e}"))?;
     if origin.scheme != Scheme::Https {
         return Err(format!(
@@ -583,6 +595,7 @@ pub fn compile(mut spec: VerifySpec, named_groups: &[Vec<String>]) -> Result<Liv
             .map(|(i, t)| compile_test(t).map_err(|e| format!("verify.test[{i}]: {e}")))
             .collect::<Result<_, _>>()?,
         extras,
+        docs: spec.docs,
     };
     let sends_secret = check.path.uses_secret()
         || check.headers.iter().any(|(_, t)| t.uses_secret())

@@ -234,6 +234,10 @@ pub struct VerifySpec {
     pub method: String,
     /// `https://host[:port]/path?query`.
     pub url: String,
+    /// The provider's documentation of the endpoint the check calls (an https URL): where the
+    /// request, its authentication and the answers the cases read were taken from.
+    #[serde(default)]
+    pub docs: Option<String>,
     /// Request headers; values are templates.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,

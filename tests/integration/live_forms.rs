@@ -161,6 +161,12 @@ headers = { Authorization = "Bearer {{ secret }}" }
 basic = { username = "{{ secret }}" }"#,
             "cannot both be set",
         ),
+        (
+            r#"url = "https://api.acme.example/v1/check"
+docs = "http://docs.acme.example/api/check"
+headers = { Authorization = "Bearer {{ secret }}" }"#,
+            "verify.docs `http://docs.acme.example/api/check` must be an https URL",
+        ),
     ] {
         let dir = tree(&[("rules/acme.toml", acme_rule(verify))]);
         keyhound(dir.path())

@@ -218,3 +218,34 @@ fn the_summary_counts_each_verdict_and_each_unknown_cause() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_ttl_in_days_is_accepted_and_a_timeout_in_days_is_not() {
+    let valid = pc_key("Tz4Wn8Qb2Lx6Vk1Rm9Hs");
+    let mock = answering(valid.clone());
+    let dir = tree(&[("a.env", format!("KEY={valid}\n"))]);
+    scan(dir.path(), &mock, &["--verify-cache-ttl=7d"]);
+    let (_, stderr) = scan(dir.path(), &mock, &["--verify-cache-ttl=7d"]);
+    assert_eq!(mock.requests().len(), 1, "the cache was not used: {stderr}");
+    assert!(stderr.contains("; 1 from the verdict cache"), "{stderr}");
+
+    // A TTL is capped at a year, and a timeout or a wait still at a day.
+    for args in [
+        ["--verify-cache-ttl", "366d"],
+        ["--verify-timeout", "2d"],
+        ["--max-retry-wait", "7d"],
+    ] {
+        let out = keyhound(dir.path())
+            .args(["scan", ".", "--verify"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("more than the longest allowed"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert_eq!(mock.requests().len(), 1);
+}
