@@ -5,7 +5,6 @@
 pub mod duration;
 pub mod file;
 pub mod hook;
-pub mod show;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use anyhow::{bail, Context as _, Result};
 
 use crate::cli::ShowConfigArgs;
-use crate::config::{show, Settings};
+use crate::config::Settings;
+
+mod show;
 
 /// `keyhound config [--config FILE] [PATH]`.
 pub(super) fn show_config(args: &ShowConfigArgs) -> Result<ExitCode> {
