@@ -18,6 +18,7 @@ pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod selftest;
 pub mod source;
 pub mod suppress;
 pub mod verify;

@@ -189,7 +189,7 @@ pub(super) fn finish(
     }
     let found = findings.len();
     let meta = scan_meta(&tally, found, matcher.rules(), started);
-    if run.format == crate::cli::Format::Github {
+    if run.format == report::Format::Github {
         write_job_summary(&findings, run, &meta, output);
     }
 

@@ -7,8 +7,8 @@ use anyhow::{Context as _, Result};
 
 use crate::cli::ListFormat;
 use crate::rules::select::RuleSelection;
-use crate::rules::{catalog, check, LoadOptions, RuleSet};
-use crate::verify;
+use crate::rules::{catalog, LoadOptions, RuleSet};
+use crate::selftest::{examples, replay};
 
 use super::summary::plural;
 
@@ -98,14 +98,14 @@ pub(super) fn live_check(rule: &crate::rules::Rule) -> String {
 pub(super) fn rules_check(load: &LoadOptions, select: &RuleSelection) -> Result<ExitCode> {
     let mut rules = RuleSet::load(load)?;
     select.apply(&mut rules, &[], load.builtin)?;
-    let mut failures = check::check_all(&rules);
-    failures.extend(verify::replay::replay_all(&rules));
+    let mut failures = examples::check_all(&rules);
+    failures.extend(replay::replay_all(&rules));
     let examples: usize = rules
         .rules()
         .iter()
         .map(|r| r.examples.len() + r.negative_examples.len())
         .sum();
-    let recorded = verify::replay::recorded(&rules);
+    let recorded = replay::recorded(&rules);
     for f in &failures {
         eprintln!("FAIL {} ({}): {}", f.rule_id, f.origin, f.message);
     }

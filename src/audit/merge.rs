@@ -202,7 +202,9 @@ pub fn merge(args: &MergeArgs, output: Output) -> Result<ExitCode> {
         color,
         ..ReportOptions::default()
     };
-    match report::write(args.format, &merged.findings, &opts, &mut out).and_then(|()| out.flush()) {
+    match report::write(args.format.into(), &merged.findings, &opts, &mut out)
+        .and_then(|()| out.flush())
+    {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         other => other.context("writing the merged report")?,
     }

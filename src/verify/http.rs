@@ -21,8 +21,11 @@ use ureq::{Agent, Proxy};
 
 use super::classify::Answer;
 use super::Request;
-use crate::config::duration::MAX_DURATION;
 use crate::rules::live::Scheme;
+
+/// The longest wait a provider's numbers are read as (a day): more than any run waits, and
+/// far from an overflow.
+const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The most of a response body that is read: enough for any error document.
 const BODY_LIMIT: u64 = 256 * 1024;

@@ -12,7 +12,7 @@ pub mod cache;
 pub mod causes;
 pub mod classify;
 pub mod http;
-pub mod replay;
+
 pub mod sigv4;
 
 use std::collections::HashMap;

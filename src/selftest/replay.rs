@@ -6,11 +6,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::{check_at, job, Client, HttpOptions};
+use super::CheckFailure;
 use crate::finding::{Secret, Verdict};
-use crate::rules::check::CheckFailure;
 use crate::rules::live::{Escape, Expect, Origin, RecordedTest};
 use crate::rules::{Rule, RuleSet};
+use crate::verify::{check_at, job, Client, HttpOptions};
 
 /// The time recorded answers are replayed at, so that a signed request is the same on every
 /// run: 2015-08-30T12:36:00Z, the time of AWS's own signing examples.
