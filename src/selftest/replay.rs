@@ -1,16 +1,20 @@
-//! `rules check` for live checks: every recorded response of a rule is served from a server
-//! on loopback, the rule's real check is sent to it (its endpoint pointed there, its path
-//! kept), and the verdict must be the one recorded. So a check proves itself offline, through
-//! the same code that runs against the provider.
+//! `rules check` for live checks: every recorded response of a rule is replayed in-process. The
+//! rule's real check is built and sent through the same HTTP layer as against the provider
+//! (the same request on the wire, the same rate limits and retries, the same classification);
+//! only the transport differs: it answers with the recorded response, and records what it
+//! was asked, so that the request can be checked too. So a check proves itself offline,
+//! without a socket, through the code that runs against the provider.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::CheckFailure;
 use crate::finding::{Secret, Verdict};
-use crate::rules::live::{Escape, Expect, Origin, RecordedTest};
+use crate::rules::live::{Escape, Expect, RecordedTest, Template};
 use crate::rules::{Rule, RuleSet};
-use crate::verify::{check_at, job, Client, HttpOptions};
+use crate::verify::classify::Answer;
+use crate::verify::http::{Transport, Wire};
+use crate::verify::{check_at, job, Client, HttpOptions, Request};
 
 /// The time recorded answers are replayed at, so that a signed request is the same on every
 /// run: 2015-08-30T12:36:00Z, the time of AWS's own signing examples.
@@ -18,12 +22,75 @@ fn replay_clock() -> std::time::SystemTime {
     std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160)
 }
 
-/// What the loopback server answers, and what it was asked.
+/// A request as the transport received it.
+#[derive(Debug, Clone)]
+struct Sent {
+    method: String,
+    /// `host` or `host:port`.
+    authority: String,
+    /// Path and query.
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+}
+
+/// The transport of a replay: answers every request with the current recorded response, and
+/// records what it was asked.
 #[derive(Default)]
-struct Mock {
-    answer: Option<RecordedTest>,
-    /// (method, path and query) of each request received.
-    seen: Vec<(String, String)>,
+struct Replay {
+    answer: Mutex<Option<RecordedTest>>,
+    seen: Mutex<Vec<Sent>>,
+}
+
+/// Shared between the client, which owns its transport, and the self-test, which sets the
+/// answer and reads what was sent.
+#[derive(Default, Clone)]
+struct SharedReplay(Arc<Replay>);
+
+impl Transport for SharedReplay {
+    fn carry(&self, _req: &Request, wire: Wire) -> Result<Answer, String> {
+        let (parts, body) = wire.into_parts();
+        lock(&self.0.seen).push(Sent {
+            method: parts.method.to_string(),
+            authority: parts
+                .uri
+                .authority()
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+            path: parts
+                .uri
+                .path_and_query()
+                .map_or("/".to_string(), |p| p.to_string()),
+            headers: parts
+                .headers
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect(),
+            body,
+        });
+        let Some(test) = lock(&self.0.answer).clone() else {
+            return Err("no recorded answer to replay".to_string());
+        };
+        // As the network gives them: header names lower-cased, no body for a HEAD.
+        Ok(Answer {
+            status: test.status,
+            headers: test
+                .headers
+                .iter()
+                .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+                .collect(),
+            body: if parts.method == "HEAD" {
+                Vec::new()
+            } else {
+                test.body.into_bytes()
+            },
+        })
+    }
 }
 
 /// Replays every rule's recorded responses.
@@ -64,30 +131,6 @@ pub fn replay_rule(rule: &Rule) -> Vec<CheckFailure> {
     if live.tests.is_empty() {
         return failures;
     }
-    let server = match tiny_http::Server::http("127.0.0.1:0") {
-        Ok(s) => Arc::new(s),
-        Err(e) => {
-            failures.push(fail(format!("cannot start a loopback server: {e}")));
-            return failures;
-        }
-    };
-    let Some(port) = server.server_addr().to_ip().map(|a| a.port()) else {
-        failures.push(fail("the loopback server has no port".into()));
-        return failures;
-    };
-    let mock = Arc::new(Mutex::new(Mock::default()));
-    let serving = {
-        let (server, mock) = (Arc::clone(&server), Arc::clone(&mock));
-        std::thread::spawn(move || serve(&server, &mock))
-    };
-
-    let endpoint = match Origin::parse(&format!("http://127.0.0.1:{port}")) {
-        Ok(o) => o,
-        Err(e) => {
-            failures.push(fail(e));
-            return failures;
-        }
-    };
     let secret = Secret::new(sample_secret(rule));
     let captures: Vec<(String, Secret)> = live
         .captures_used()
@@ -99,35 +142,37 @@ pub fn replay_rule(rule: &Rule) -> Vec<CheckFailure> {
             )
         })
         .collect();
-    let endpoints = [(rule.id.clone(), endpoint)].into_iter().collect();
-    let one = job(rule, live, &secret, &captures, &[], &endpoints);
-    let expected_path = live
-        .path
-        .render(
-            secret.expose(),
-            &|n| {
-                captures
-                    .iter()
-                    .find(|(c, _)| c == n)
-                    .map(|(_, v)| v.expose())
-            },
-            Escape::Url,
-        )
-        .unwrap_or_default();
+    // The rule's own endpoint: the request is the one that would go to the provider.
+    let one = job(rule, live, &secret, &captures, &[], &Default::default());
+    let capture = |n: &str| {
+        captures
+            .iter()
+            .find(|(c, _)| c == n)
+            .map(|(_, v)| v.expose())
+    };
+    let fill = |template: &Template, escape| template.render(secret.expose(), &capture, escape);
+    let expected_path = fill(&live.path, Escape::Url).unwrap_or_default();
+    let expected_headers: Vec<(&str, String)> = live
+        .headers
+        .iter()
+        .filter_map(|(name, t)| Some((name.as_str(), fill(t, Escape::None).ok()?)))
+        .collect();
+    let expected_body = live.body.as_ref().and_then(|t| fill(t, Escape::None).ok());
+    let replay = SharedReplay::default();
     // Recorded answers are served at once: no waiting for rate limits, no pause before a retry.
-    let client = Client::new(HttpOptions {
-        timeout: Duration::from_secs(5),
-        connect_timeout: Duration::from_secs(2),
-        max_wait: Duration::ZERO,
-        retry_delay: Duration::ZERO,
-        per_host: 1,
-    });
+    let client = Client::with_transport(
+        HttpOptions {
+            timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(2),
+            max_wait: Duration::ZERO,
+            retry_delay: Duration::ZERO,
+            per_host: 1,
+        },
+        Box::new(replay.clone()),
+    );
     for (i, test) in live.tests.iter().enumerate() {
-        {
-            let mut m = lock(&mock);
-            m.answer = Some(test.clone());
-            m.seen.clear();
-        }
+        *lock(&replay.0.answer) = Some(test.clone());
+        lock(&replay.0.seen).clear();
         let checked = check_at(&client, &one, replay_clock());
         let what = format!("verify.test[{i}] (HTTP {})", test.status);
         if let Some(message) = mismatch(test, &checked.verdict) {
@@ -142,19 +187,41 @@ pub fn replay_rule(rule: &Rule) -> Vec<CheckFailure> {
                 )));
             }
         }
-        let seen = std::mem::take(&mut lock(&mock).seen);
-        match seen.first() {
-            None => failures.push(fail(format!("{what}: no request reached the server"))),
-            Some((method, path)) if *method != live.method || *path != expected_path => failures
-                .push(fail(format!(
-                    "{what}: the check sent {method} {path}, expected {} {expected_path}",
-                    live.method
-                ))),
-            Some(_) => {}
+        let seen = std::mem::take(&mut *lock(&replay.0.seen));
+        let Some(sent) = seen.first() else {
+            failures.push(fail(format!("{what}: no request was sent")));
+            continue;
+        };
+        if sent.method != live.method || sent.path != expected_path {
+            failures.push(fail(format!(
+                "{what}: the check sent {} {}, expected {} {expected_path}",
+                sent.method, sent.path, live.method
+            )));
+        }
+        if sent.authority != live.origin.authority() {
+            failures.push(fail(format!(
+                "{what}: the check went to {}, expected {}",
+                sent.authority,
+                live.origin.authority()
+            )));
+        }
+        for (name, value) in &expected_headers {
+            if !sent
+                .headers
+                .iter()
+                .any(|(n, v)| n.eq_ignore_ascii_case(name) && v == value)
+            {
+                failures.push(fail(format!(
+                    "{what}: the check did not send its `{name}` header as the rule writes it"
+                )));
+            }
+        }
+        if expected_body.is_some() && sent.body != expected_body {
+            failures.push(fail(format!(
+                "{what}: the check did not send its body as the rule writes it"
+            )));
         }
     }
-    server.unblock();
-    let _ = serving.join();
     failures
 }
 
@@ -189,32 +256,8 @@ fn sample_secret(rule: &Rule) -> String {
         .to_string()
 }
 
-fn lock(mock: &Mutex<Mock>) -> std::sync::MutexGuard<'_, Mock> {
-    mock.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Answers every request with the current recorded response until unblocked.
-fn serve(server: &tiny_http::Server, mock: &Mutex<Mock>) {
-    for request in server.incoming_requests() {
-        let answer = {
-            let mut m = lock(mock);
-            m.seen
-                .push((request.method().to_string(), request.url().to_string()));
-            m.answer.clone()
-        };
-        let Some(test) = answer else {
-            let _ = request.respond(tiny_http::Response::empty(599));
-            continue;
-        };
-        let mut response =
-            tiny_http::Response::from_data(test.body.into_bytes()).with_status_code(test.status);
-        for (name, value) in &test.headers {
-            if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-                response.add_header(h);
-            }
-        }
-        let _ = request.respond(response);
-    }
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

@@ -177,3 +177,20 @@ fn a_backward_edge_is_caught() {
         .iter()
         .any(|to| !allowed["report"].contains(&to.as_str())));
 }
+
+#[test]
+fn the_release_binary_carries_no_http_server() {
+    // `rules check` replays recorded answers in-process; tiny_http serves only the tests' mock.
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
+    let manifest: toml::Table = manifest.parse().unwrap();
+    let normal = manifest["dependencies"].as_table().unwrap();
+    assert!(
+        !normal.contains_key("tiny_http"),
+        "tiny_http is a dev-dependency only"
+    );
+    assert!(manifest["dev-dependencies"]
+        .as_table()
+        .unwrap()
+        .contains_key("tiny_http"));
+}
