@@ -11,9 +11,9 @@
 //! was *introduced* at a path (rather than carried along) is decided afterwards, only for blobs
 //! that hold a finding.
 //!
-//! The parts: [`select`] resolves what the user asked for into commits, [`inventory`] walks
-//! their trees into the blobs to scan, [`read`] reads those blobs (`git cat-file` or libgit2),
-//! and [`attribution`] says which commit introduced a key and whether HEAD still has it.
+//! The parts: `select` resolves what the user asked for into commits, `inventory` walks
+//! their trees into the blobs to scan, `read` reads those blobs (`git cat-file` or libgit2),
+//! and `attribution` says which commit introduced a key and whether HEAD still has it.
 
 mod attribution;
 mod inventory;
