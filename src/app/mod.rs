@@ -26,11 +26,13 @@ macro_rules! println {
     }};
 }
 
+mod audit;
 mod baseline;
 mod config;
 mod history;
 mod install_hook;
 mod live;
+mod merge;
 mod pipeline;
 mod rules;
 mod scan;
@@ -63,8 +65,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             rules::rules_check(&load, &rule_select(rules))
         }
         Command::Verify(args) => verify_key::verify_key(args, output),
-        Command::Audit(args) => crate::audit::run::audit(args, output),
-        Command::Merge(args) => crate::audit::merge::merge(args, output),
+        Command::Audit(args) => audit::audit(args, output),
+        Command::Merge(args) => merge::merge(args, output),
     }
 }
 

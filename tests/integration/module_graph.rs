@@ -25,6 +25,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     ("verify", &["finding", "rules"]),
     ("report", &["finding", "rules"]),
+    // Organisation audits: repositories listed, sharded, cloned and recorded; records merged.
+    ("audit", &["finding", "rules"]),
     // `rules check`: the rules' examples through the matcher, recorded answers through verify.
     ("selftest", &["finding", "matcher", "rules", "verify"]),
     // What was typed (cli) and what it means (config). cli names config only for the duration
@@ -37,8 +39,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "cli", "decode", "report", "rules", "scan", "source", "suppress", "verify",
         ],
     ),
-    // The commands: they wire the stages together.
-    ("audit", &["cli", "config", "finding", "report", "rules"]),
+    // The commands (`audit` and `merge` among them): they wire the stages together.
     (
         "app",
         &[
