@@ -265,6 +265,43 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_replay_sees_the_request_as_the_network_would_and_answers_like_it() {
+        let origin = crate::rules::live::Origin::parse("https://api.example.com").unwrap();
+        let mut request = Request::for_tests(origin, "https://api.example.com/v1/me?x=1");
+        request.method = "POST".into();
+        request.headers.push(("X-Api-Key".into(), "k".into()));
+        let replay = SharedReplay::default();
+        *lock(&replay.0.answer) = Some(RecordedTest {
+            status: 401,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: "{}".into(),
+            expect: Expect::Invalid,
+            detail: None,
+            key_info: Vec::new(),
+        });
+        let wire = crate::verify::http::wire_request(&request).unwrap();
+        let answer = replay.carry(&request, wire).unwrap();
+        assert_eq!(answer.status, 401);
+        assert_eq!(
+            answer.headers,
+            [("content-type".into(), "application/json".into())]
+        );
+        assert_eq!(answer.body, b"{}");
+        let sent = lock(&replay.0.seen)[0].clone();
+        assert_eq!(
+            (
+                sent.method.as_str(),
+                sent.authority.as_str(),
+                sent.path.as_str()
+            ),
+            ("POST", "api.example.com", "/v1/me?x=1")
+        );
+        assert_eq!(sent.headers, [("x-api-key".into(), "k".into())]);
+        // A POST states its length even when empty, as on the network.
+        assert_eq!(sent.body.as_deref(), Some(""));
+    }
+
+    #[test]
     fn builtin_checks_pass_their_recorded_answers() {
         let set = RuleSet::builtin().unwrap();
         let failures = replay_all(&set);
