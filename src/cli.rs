@@ -516,6 +516,7 @@ pub struct MergeArgs {
     pub output: Option<PathBuf>,
 }
 
+/// `--format`: how findings are reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// rustc-style snippets and a summary.
@@ -535,6 +536,22 @@ pub enum Format {
     Gitlab,
     /// CSV with a header row, one row per location of a key.
     Csv,
+}
+
+/// The report's own format type: the reporter knows nothing of the command line.
+impl From<Format> for crate::report::Format {
+    fn from(format: Format) -> Self {
+        match format {
+            Format::Human => crate::report::Format::Human,
+            Format::Json => crate::report::Format::Json,
+            Format::Jsonl => crate::report::Format::Jsonl,
+            Format::Sarif => crate::report::Format::Sarif,
+            Format::Junit => crate::report::Format::Junit,
+            Format::Github => crate::report::Format::Github,
+            Format::Gitlab => crate::report::Format::Gitlab,
+            Format::Csv => crate::report::Format::Csv,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

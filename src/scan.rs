@@ -136,7 +136,8 @@ impl<'m> BlobScanner<'m> {
         if !self.matches.is_empty() {
             let hits = finding::hits_in(bytes, path, &self.matches, rules);
             for (m, hit) in self.matches.iter().zip(hits) {
-                out.hits.push((suppress::inline_allowed(bytes, m), hit));
+                out.hits
+                    .push((suppress::inline_allowed(bytes, &(m.start..m.end)), hit));
             }
         }
         if decoded.is_empty() {
@@ -184,7 +185,10 @@ impl<'m> BlobScanner<'m> {
             hit.secret = Secret::new(d.secret);
             hit.captures = d.captures;
             hit.location.decoded = Some(d.chain);
-            out.hits.push((suppress::inline_allowed(bytes, span), hit));
+            out.hits.push((
+                suppress::inline_allowed(bytes, &(span.start..span.end)),
+                hit,
+            ));
         }
     }
 

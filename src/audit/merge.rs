@@ -1,20 +1,16 @@
-//! `keyhound merge`: the JSON Lines of audit shards → one report in any format. A key is one
-//! finding however many repositories leaked it (deduplicated by fingerprint), with a location
-//! per repository, path and commit; a repository audited twice (a resumed run, overlapping
-//! shards) counts once, its last record winning.
+//! Merging an audit: the JSON Lines of its shards → one set of findings, which `keyhound
+//! merge` reports. A key is one finding however many repositories leaked it (deduplicated by
+//! fingerprint), with a location per repository, path and commit; a repository audited twice
+//! (a resumed run, overlapping shards) counts once, its last record winning.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
-use std::process::ExitCode;
+use std::io::BufRead;
 
 use anyhow::{bail, Context as _, Result};
 use serde::Deserialize;
 
 use super::record::{FindingRecord, Kind, RepoRecord};
-use crate::cli::MergeArgs;
-use crate::config::Output;
 use crate::finding::{Commit, Finding, Location, Part, Secret, Snippet, Verdict};
-use crate::report::{self, ReportOptions};
 use crate::rules::Severity;
 
 /// The fields of a history row that a report needs back.
@@ -175,75 +171,6 @@ pub fn read_all<R: BufRead>(inputs: Vec<(String, R)>) -> Result<Merged> {
             ))
     });
     Ok(Merged { findings, repos })
-}
-
-pub fn merge(args: &MergeArgs, output: Output) -> Result<ExitCode> {
-    let mut inputs = Vec::new();
-    for path in &args.files {
-        let file =
-            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        inputs.push((path.display().to_string(), BufReader::new(file)));
-    }
-    let merged = read_all(inputs)?;
-    let (mut out, color): (Box<dyn Write>, bool) = match &args.output {
-        Some(path) => (
-            Box::new(BufWriter::new(
-                std::fs::File::create(path)
-                    .with_context(|| format!("cannot create {}", path.display()))?,
-            )),
-            false,
-        ),
-        None => (Box::new(BufWriter::new(io::stdout())), output.color),
-    };
-    let opts = ReportOptions {
-        // The records hold what the audit chose to show: redacted unless it ran with
-        // --show-secrets.
-        show_secrets: true,
-        color,
-        ..ReportOptions::default()
-    };
-    match report::write(args.format, &merged.findings, &opts, &mut out).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-        other => other.context("writing the merged report")?,
-    }
-    let failed: Vec<&RepoRecord> = merged
-        .repos
-        .values()
-        .filter(|r| r.error.is_some())
-        .collect();
-    if !output.quiet {
-        for r in &failed {
-            eprintln!(
-                "keyhound: {}: {}",
-                r.repository,
-                r.error.as_deref().unwrap_or_default()
-            );
-        }
-        let (commits, bytes) = merged
-            .repos
-            .values()
-            .fold((0u64, 0u64), |(c, b), r| (c + r.commits, b + r.bytes));
-        eprintln!(
-            "keyhound: merged {} repositories ({} failed; {} commits, {} bytes of blobs): {} {}",
-            merged.repos.len(),
-            failed.len(),
-            commits,
-            bytes,
-            merged.findings.len(),
-            if merged.findings.len() == 1 {
-                "finding"
-            } else {
-                "findings"
-            }
-        );
-    }
-    Ok(if !failed.is_empty() {
-        ExitCode::from(2)
-    } else if !merged.findings.is_empty() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
 }
 
 #[cfg(test)]

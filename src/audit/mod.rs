@@ -13,5 +13,4 @@ pub mod forge;
 pub mod merge;
 pub mod record;
 pub mod repos;
-pub mod run;
 pub mod state;

@@ -21,7 +21,6 @@ pub mod sarif;
 
 use std::io::{self, Write};
 
-use crate::cli::Format;
 use crate::finding::Finding;
 use crate::rules::Severity;
 
@@ -50,6 +49,28 @@ pub enum HookStage {
     Files,
     /// The commits of a push.
     Push,
+}
+
+/// A report format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// rustc-style snippets and a summary.
+    Human,
+    /// A JSON array of findings.
+    Json,
+    /// JSON Lines: one object per location of a key, written as each finding is final.
+    Jsonl,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF consumers.
+    Sarif,
+    /// JUnit XML: one failing test case per finding, for GitLab and Jenkins test reports.
+    Junit,
+    /// GitHub Actions workflow commands: annotations on the pull request's diff (and a job
+    /// summary when $GITHUB_STEP_SUMMARY is set).
+    Github,
+    /// A GitLab Secret Detection report (`artifacts:reports:secret_detection`).
+    Gitlab,
+    /// CSV with a header row, one row per location of a key.
+    Csv,
 }
 
 /// Writes `findings` to `out` in `format`, with no scan metadata (a library caller's report).

@@ -9,7 +9,7 @@
 
 pub mod builtin;
 pub mod catalog;
-pub mod check;
+
 pub mod checksum;
 pub mod embedded;
 pub mod live;

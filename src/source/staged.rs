@@ -10,7 +10,10 @@ use std::path::Path;
 
 use git2::{Delta, DiffFindOptions, DiffOptions, Oid, Repository};
 
+use rayon::prelude::*;
+
 use super::git::GitError;
+use super::{is_binary, SkipReason, Skipped};
 
 /// A staged file to scan: its blob in the index and the lines the commit adds.
 #[derive(Debug, Clone)]
@@ -132,4 +135,70 @@ pub fn lf_line(bytes: &[u8], line: usize) -> usize {
         i += 1;
     }
     lf
+}
+
+/// Reads each staged file's blob from the index, on rayon's threads, and hands `each` its
+/// bytes, or why it was not read: larger than `max` (judged from the object's header, before
+/// the blob is inflated), unreadable, or binary. `init` makes one thread's state (say, a
+/// scanner with its scratch space); results come back in the order of `files`.
+pub fn read_each<S, T>(
+    repo: &Repository,
+    files: &[StagedFile],
+    max: u64,
+    init: impl Fn() -> S + Sync + Send,
+    each: impl Fn(&mut S, &StagedFile, Result<&[u8], Skipped>) -> T + Sync + Send,
+) -> Vec<T>
+where
+    T: Send,
+{
+    let dir = repo.path().to_path_buf();
+    files
+        .par_iter()
+        .map_init(
+            || (Repository::open(&dir), init()),
+            |(repo, state), file| {
+                let skip = |reason| Skipped {
+                    path: file.path.clone(),
+                    reason,
+                };
+                // Check the size from the object's header before the blob is inflated.
+                if let Some(size) = repo
+                    .as_ref()
+                    .ok()
+                    .and_then(|r| super::git::header_size(r, file.oid))
+                {
+                    if size > max {
+                        return each(
+                            state,
+                            file,
+                            Err(skip(SkipReason::TooLarge { size, limit: max })),
+                        );
+                    }
+                }
+                let blob = match repo
+                    .as_ref()
+                    .map_err(|e| e.message().to_string())
+                    .and_then(|r| {
+                        r.find_blob(file.oid).map_err(|e| {
+                            format!("missing or corrupt blob {}: {}", file.oid, e.message())
+                        })
+                    }) {
+                    Ok(blob) => blob,
+                    Err(e) => return each(state, file, Err(skip(SkipReason::Unreadable(e)))),
+                };
+                let bytes = blob.content();
+                let read = if bytes.len() as u64 > max {
+                    Err(skip(SkipReason::TooLarge {
+                        size: bytes.len() as u64,
+                        limit: max,
+                    }))
+                } else if is_binary(bytes) {
+                    Err(skip(SkipReason::Binary))
+                } else {
+                    Ok(bytes)
+                };
+                each(state, file, read)
+            },
+        )
+        .collect()
 }

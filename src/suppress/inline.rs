@@ -10,9 +10,9 @@
 //! it moves with its line through every edit. On a very long line (a minified bundle) it covers
 //! only the keys near it.
 
-use memchr::{memchr2, memmem, memrchr2};
+use std::ops::Range;
 
-use crate::matcher::Match;
+use memchr::{memchr2, memmem, memrchr2};
 
 /// The markers, case-sensitive as written.
 pub const MARKERS: [&str; 6] = [
@@ -31,11 +31,11 @@ pub const LONG_LINE: usize = 1000;
 /// How far a marker on a long line reaches, either side of the key.
 pub const WINDOW: usize = 200;
 
-/// Whether the line on which `m` starts carries an inline marker (near the key, on a long
+/// Whether the line on which the secret at `secret` (a byte range of `blob`) starts carries an inline marker (near the key, on a long
 /// line). LF, CRLF and a lone CR all end a line. Looks at most [`LONG_LINE`] bytes either side,
 /// so that 50,000 keys on one line cost no more than 50,000 on separate lines.
-pub fn inline_allowed(blob: &[u8], m: &Match) -> bool {
-    let start = m.start.min(blob.len());
+pub fn inline_allowed(blob: &[u8], secret: &Range<usize>) -> bool {
+    let start = secret.start.min(blob.len());
     let (far_lo, far_hi) = (
         start.saturating_sub(LONG_LINE),
         start.saturating_add(LONG_LINE).min(blob.len()),
@@ -51,7 +51,7 @@ pub fn inline_allowed(blob: &[u8], m: &Match) -> bool {
         _ => {
             let lo = start.saturating_sub(WINDOW);
             let lo = memrchr2(b'\n', b'\r', &blob[lo..start]).map_or(lo, |i| lo + i + 1);
-            let hi = m.end.max(start).saturating_add(WINDOW).min(blob.len());
+            let hi = secret.end.max(start).saturating_add(WINDOW).min(blob.len());
             let hi = memchr2(b'\n', b'\r', &blob[start..hi]).map_or(hi, |i| start + i);
             lo..hi
         }
@@ -66,16 +66,10 @@ pub fn inline_allowed(blob: &[u8], m: &Match) -> bool {
 mod tests {
     use super::*;
 
-    /// A match on `needle`'s first occurrence in `text`.
-    fn at(text: &str, needle: &str) -> Match {
+    /// The byte range of `needle`'s first occurrence in `text`.
+    fn at(text: &str, needle: &str) -> Range<usize> {
         let start = text.find(needle).expect("needle in text");
-        Match {
-            rule: 0,
-            start,
-            end: start + needle.len(),
-            entropy: 4.0,
-            captures: Vec::new(),
-        }
+        start..start + needle.len()
     }
 
     #[test]

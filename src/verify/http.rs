@@ -21,8 +21,11 @@ use ureq::{Agent, Proxy};
 
 use super::classify::Answer;
 use super::Request;
-use crate::config::duration::MAX_DURATION;
 use crate::rules::live::Scheme;
+
+/// The longest wait a provider's numbers are read as (a day): more than any run waits, and
+/// far from an overflow.
+const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The most of a response body that is read: enough for any error document.
 const BODY_LIMIT: u64 = 256 * 1024;
@@ -65,6 +68,39 @@ pub struct Client {
     proxy: Option<String>,
     /// What went wrong loading the system's certificates, told with a TLS failure.
     roots_note: Option<String>,
+    /// What carries the requests instead of the network, if anything: `rules check` answers
+    /// them in-process from a rule's recorded answers.
+    transport: Option<Box<dyn Transport>>,
+}
+
+/// A request as it goes on the wire: method, URL, headers and body, built by [`wire_request`]
+/// for every transport alike.
+pub type Wire = http::Request<Option<String>>;
+
+/// Carries an exchange somewhere other than the network. [`Client::exchange`]'s rate limits and
+/// retries apply as they do to the network.
+pub trait Transport: Send + Sync {
+    /// Answers `wire`, the request `req` as it would be sent; `Err` says why there is no
+    /// answer (never with the URL: a key may be in it).
+    fn carry(&self, req: &Request, wire: Wire) -> Result<Answer, String>;
+}
+
+/// Builds the request as it is sent: the method, the URL, the headers in order, and the body.
+/// A POST always states its length, empty or not: some servers refuse one that does not.
+pub fn wire_request(req: &Request) -> Result<Wire, String> {
+    let mut builder = http::Request::builder()
+        .method(req.method.as_str())
+        .uri(req.url.as_str());
+    for (name, value) in &req.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    let body = match (&req.body, req.method.as_str()) {
+        (None, "POST") => Some(String::new()),
+        (body, _) => body.clone(),
+    };
+    builder
+        .body(body)
+        .map_err(|_| "cannot build the request (a value is not valid in a header)".to_string())
 }
 
 /// The outcome of an exchange: an answer to classify, or why there is none.
@@ -99,6 +135,15 @@ impl Client {
             hosts: HostLimiter::new(opts.per_host.max(1)),
             roots_note,
             opts,
+            transport: None,
+        }
+    }
+
+    /// A client whose requests `transport` carries instead of the network.
+    pub fn with_transport(opts: HttpOptions, transport: Box<dyn Transport>) -> Client {
+        Client {
+            transport: Some(transport),
+            ..Client::new(opts)
         }
     }
 
@@ -164,6 +209,9 @@ impl Client {
 
     /// One HTTP exchange. Errors are described without the URL (a key may be in it).
     fn send(&self, req: &Request) -> Result<Answer, String> {
+        if let Some(transport) = &self.transport {
+            return transport.carry(req, wire_request(req)?);
+        }
         if req.origin.scheme == Scheme::Http {
             let port = req.origin.port.unwrap_or(80);
             plain_http_allowed(&req.origin.host, port, |host, port| {
@@ -175,26 +223,10 @@ impl Client {
         } else {
             &self.remote
         };
-        let mut builder = http::Request::builder()
-            .method(req.method.as_str())
-            .uri(req.url.as_str());
-        for (name, value) in &req.headers {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        // A POST always states its length, empty or not: some servers refuse one that does not.
-        let body = match (&req.body, req.method.as_str()) {
-            (None, "POST") => Some(String::new()),
-            (body, _) => body.clone(),
-        };
+        let (parts, body) = wire_request(req)?.into_parts();
         let result = match body {
-            Some(body) => builder
-                .body(body)
-                .map(|r| agent.run(r))
-                .map_err(|_| "cannot build the request (a value is not valid in a header)")?,
-            None => builder
-                .body(())
-                .map(|r| agent.run(r))
-                .map_err(|_| "cannot build the request (a value is not valid in a header)")?,
+            Some(body) => agent.run(http::Request::from_parts(parts, body)),
+            None => agent.run(http::Request::from_parts(parts, ())),
         };
         let mut response = result.map_err(|e| self.describe(e, req))?;
         let status = response.status().as_u16();

@@ -8,11 +8,13 @@
 //! on a small pool of their own threads (not the scanning pool), at most a few at a time per
 //! host, and wait when a provider asks them to.
 
+pub mod answer;
 pub mod cache;
 pub mod causes;
 pub mod classify;
 pub mod http;
-pub mod replay;
+pub mod render;
+
 pub mod sigv4;
 
 use std::collections::HashMap;

@@ -588,13 +588,13 @@ fn forty_repositories_give_the_same_findings_in_one_shard_in_four_and_after_a_re
     assert_eq!(merged_set(&tree, &["resumed.jsonl"]), one);
 }
 
-/// A forge API on 127.0.0.1: answers each request with `handler(path and query, headers)`
-/// and records what it was asked.
+/// A forge API on 127.0.0.1 (the tests' one mock server): answers each request with
+/// `handler(path and query, how many earlier requests had that path)` and records what it was
+/// asked.
 struct Forge {
     url: String,
     seen: Log,
-    server: std::sync::Arc<tiny_http::Server>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _mock: crate::support::Mock,
 }
 
 type Answer = (u16, Vec<(String, String)>, String);
@@ -603,53 +603,32 @@ type Log = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<(String, String)>)>>
 
 impl Forge {
     fn start(handler: impl Fn(&str, usize) -> Answer + Send + 'static) -> Forge {
-        let server = std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
-        let port = server.server_addr().to_ip().unwrap().port();
         let seen: Log = Default::default();
-        let (s, log) = (server.clone(), seen.clone());
-        let thread = std::thread::spawn(move || {
-            for request in s.incoming_requests() {
-                let url = request.url().to_string();
-                let headers = request
-                    .headers()
-                    .iter()
-                    .map(|h| {
-                        (
-                            h.field.to_string().to_ascii_lowercase(),
-                            h.value.to_string(),
-                        )
-                    })
-                    .collect();
-                let prior = {
-                    let mut log = log.lock().unwrap();
-                    log.push((url.clone(), headers));
-                    log.iter().filter(|(u, _)| *u == url).count() - 1
-                };
-                let (status, headers, body) = handler(&url, prior);
-                let mut response =
-                    tiny_http::Response::from_data(body.into_bytes()).with_status_code(status);
-                for (n, v) in headers {
-                    response.add_header(
-                        tiny_http::Header::from_bytes(n.as_bytes(), v.as_bytes()).unwrap(),
-                    );
-                }
-                let _ = request.respond(response);
+        let log = seen.clone();
+        let mock = crate::support::Mock::start_with(move |request, earlier| {
+            let url = request.url.clone();
+            let headers = request
+                .headers
+                .iter()
+                .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+                .collect();
+            log.lock().unwrap().push((url.clone(), headers));
+            let prior = earlier.iter().filter(|s| s.url == url).count();
+            let (status, headers, body) = handler(&url, prior);
+            crate::support::Reply {
+                status,
+                // The mock's header names are static; a test's few answers can spare them.
+                headers: headers
+                    .into_iter()
+                    .map(|(n, v)| (&*Box::leak(n.into_boxed_str()), v))
+                    .collect(),
+                body,
             }
         });
         Forge {
-            url: format!("http://127.0.0.1:{port}"),
+            url: mock.url(),
             seen,
-            server,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Forge {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            _mock: mock,
         }
     }
 }

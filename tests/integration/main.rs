@@ -17,6 +17,7 @@ mod history_narrow;
 mod hooks;
 mod live_forms;
 mod messages;
+mod module_graph;
 mod output;
 mod report_meta;
 mod reports;

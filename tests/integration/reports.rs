@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
-use keyhound::cli::Format;
 use keyhound::finding::{fingerprint, Commit, Finding, Location, Part, Secret, Snippet, Verdict};
+use keyhound::report::Format;
 use keyhound::report::{self, ReportOptions};
 use keyhound::rules::Severity;
 use serde_json::Value;

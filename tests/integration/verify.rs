@@ -5,8 +5,6 @@
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
@@ -21,128 +19,7 @@ fn pc_key(body: &str) -> String {
     format!("pc_{}_{body}", "live")
 }
 
-/// What the mock received.
-#[derive(Debug, Clone)]
-pub(crate) struct Seen {
-    pub(crate) method: String,
-    pub(crate) url: String,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) body: String,
-}
-
-impl Seen {
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The key the request carried, however the provider takes it.
-    fn key(&self) -> String {
-        self.header("x-api-key")
-            .or_else(|| {
-                self.header("authorization")
-                    .map(|v| v.trim_start_matches("Bearer "))
-            })
-            .unwrap_or_default()
-            .to_string()
-    }
-}
-
-/// What the mock answers.
-pub(crate) struct Reply {
-    pub(crate) status: u16,
-    pub(crate) headers: Vec<(&'static str, String)>,
-    pub(crate) body: String,
-}
-
-pub(crate) fn json(status: u16, body: &str) -> Reply {
-    Reply {
-        status,
-        headers: vec![("Content-Type", "application/json".into())],
-        body: body.to_string(),
-    }
-}
-
-/// A provider on 127.0.0.1 that answers with `handler(request, how many earlier requests
-/// carried the same key)` and records every request.
-pub(crate) struct Mock {
-    port: u16,
-    log: Arc<Mutex<Vec<Seen>>>,
-    server: Arc<tiny_http::Server>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Mock {
-    pub(crate) fn start(handler: impl Fn(&Seen, usize) -> Reply + Send + 'static) -> Mock {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
-        let port = server.server_addr().to_ip().unwrap().port();
-        let log: Arc<Mutex<Vec<Seen>>> = Arc::default();
-        let thread = {
-            let (server, log) = (Arc::clone(&server), Arc::clone(&log));
-            std::thread::spawn(move || {
-                for mut request in server.incoming_requests() {
-                    let mut body = String::new();
-                    let _ = std::io::Read::read_to_string(request.as_reader(), &mut body);
-                    let seen = Seen {
-                        body,
-                        method: request.method().to_string(),
-                        url: request.url().to_string(),
-                        headers: request
-                            .headers()
-                            .iter()
-                            .map(|h| (h.field.to_string(), h.value.to_string()))
-                            .collect(),
-                    };
-                    let prior = {
-                        let mut log = log.lock().unwrap();
-                        let prior = log.iter().filter(|s| s.key() == seen.key()).count();
-                        log.push(seen.clone());
-                        prior
-                    };
-                    let reply = handler(&seen, prior);
-                    let mut response = tiny_http::Response::from_data(reply.body.into_bytes())
-                        .with_status_code(reply.status);
-                    for (name, value) in reply.headers {
-                        response.add_header(
-                            tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes())
-                                .unwrap(),
-                        );
-                    }
-                    let _ = request.respond(response);
-                }
-            })
-        };
-        Mock {
-            port,
-            log,
-            server,
-            thread: Some(thread),
-        }
-    }
-
-    pub(crate) fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    pub(crate) fn requests(&self) -> Vec<Seen> {
-        self.log.lock().unwrap().clone()
-    }
-
-    fn count(&self, key: &str) -> usize {
-        self.requests().iter().filter(|s| s.key() == key).count()
-    }
-}
-
-impl Drop for Mock {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
+pub(crate) use crate::support::{json, Mock, Reply};
 
 /// A Political Comms mock answering as the API documents, by key.
 fn political_comms(valid: String, invalid: String, limited: String, rate_limited: String) -> Mock {

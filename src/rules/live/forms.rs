@@ -97,69 +97,6 @@ impl BodyForm {
             BodyForm::Json(j) => walk(j, out),
         }
     }
-
-    /// The body with the values filled in and encoded; a missing capture is returned as its
-    /// name.
-    pub fn render<'v>(
-        &self,
-        secret: &str,
-        capture: &dyn Fn(&str) -> Option<&'v str>,
-    ) -> Result<String, String> {
-        match self {
-            BodyForm::Form(fields) => {
-                let mut out = String::new();
-                for (name, template) in fields {
-                    let value = template.render(secret, capture, super::Escape::None)?;
-                    if !out.is_empty() {
-                        out.push('&');
-                    }
-                    out.push_str(&form_encode(name));
-                    out.push('=');
-                    out.push_str(&form_encode(&value));
-                }
-                Ok(out)
-            }
-            BodyForm::Json(j) => Ok(render_json(j, secret, capture)?.to_string()),
-        }
-    }
-}
-
-fn render_json<'v>(
-    j: &JsonTemplate,
-    secret: &str,
-    capture: &dyn Fn(&str) -> Option<&'v str>,
-) -> Result<Value, String> {
-    Ok(match j {
-        JsonTemplate::Text(t) => Value::String(t.render(secret, capture, super::Escape::None)?),
-        JsonTemplate::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|i| render_json(i, secret, capture))
-                .collect::<Result<_, _>>()?,
-        ),
-        JsonTemplate::Object(fields) => {
-            let mut map = serde_json::Map::new();
-            for (k, v) in fields {
-                map.insert(k.clone(), render_json(v, secret, capture)?);
-            }
-            Value::Object(map)
-        }
-        JsonTemplate::Literal(v) => v.clone(),
-    })
-}
-
-/// `application/x-www-form-urlencoded` encoding: everything but RFC 3986 unreserved
-/// characters is percent-encoded, so a value cannot add a field.
-pub fn form_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// The signing algorithms a check may use.

@@ -5,15 +5,15 @@
 pub mod duration;
 pub mod file;
 pub mod hook;
-pub mod show;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::cli::{
-    ColorChoice, FailOn, Format, HistoryArgs, LiveArgs, RuleArgs, RunArgs, ScanArgs, VerifyArgs,
+    ColorChoice, FailOn, HistoryArgs, LiveArgs, RuleArgs, RunArgs, ScanArgs, VerifyArgs,
 };
-use crate::rules::live::Origin as Endpoint;
+use crate::report;
+use crate::rules::live;
 use crate::rules::select::RuleSelection;
 use crate::rules::{LoadOptions, RuleSet};
 use crate::scan::ScanOptions;
@@ -60,7 +60,7 @@ impl Output {
 #[derive(Debug, Clone)]
 pub struct RunConfig {
     pub rules: LoadOptions,
-    pub format: Format,
+    pub format: report::Format,
     /// Where the report goes; `None` is stdout.
     pub output: Option<PathBuf>,
     pub show_secrets: bool,
@@ -123,7 +123,7 @@ impl RunConfig {
         let flags = &args.suppress;
         Ok(RunConfig {
             rules,
-            format: args.format,
+            format: args.format.into(),
             output: args.output.clone(),
             show_secrets: args.show_secrets,
             redact_visible: args.redact.unwrap_or(0),
@@ -259,7 +259,7 @@ impl VerifyConfig {
         let mut endpoints_from_file = Vec::new();
         for (rule, url) in &file.endpoints {
             let endpoint =
-                Endpoint::parse(&url.value).map_err(|message| ConfigError::Endpoint {
+                live::Origin::parse(&url.value).map_err(|message| ConfigError::Endpoint {
                     origin: url.origin.to_string(),
                     rule: rule.clone(),
                     message,
@@ -274,7 +274,7 @@ impl VerifyConfig {
                 .ok_or_else(|| ConfigError::EndpointSyntax(text.clone()))?;
             let rule = rule.trim().to_string();
             let endpoint =
-                Endpoint::parse(url.trim()).map_err(|message| ConfigError::Endpoint {
+                live::Origin::parse(url.trim()).map_err(|message| ConfigError::Endpoint {
                     origin: "--endpoint".into(),
                     rule: rule.clone(),
                     message,

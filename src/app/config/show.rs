@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::file::{
+use crate::config::file::{
     format_duration, format_size, FoundBy, Origin, Settings, CONFIG_ENV, CONFIG_FILE,
 };
 use crate::suppress::Allowlist;

@@ -14,11 +14,11 @@ use std::time::Instant;
 use anyhow::{bail, Context as _, Result};
 use sha2::{Digest, Sha256};
 
-use super::clone;
-use super::forge;
-use super::record::{FindingRecord, RepoRecord};
-use super::repos::{self, Repo, Shard};
-use super::state::StateFile;
+use crate::audit::clone;
+use crate::audit::forge;
+use crate::audit::record::{FindingRecord, RepoRecord};
+use crate::audit::repos::{self, Repo, Shard};
+use crate::audit::state::StateFile;
 use crate::cli::AuditArgs;
 use crate::config::Output;
 
@@ -40,7 +40,7 @@ struct Sink<'a> {
     done: usize,
 }
 
-pub fn audit(args: &AuditArgs, output: Output) -> Result<ExitCode> {
+pub(super) fn audit(args: &AuditArgs, output: Output) -> Result<ExitCode> {
     let started = Instant::now();
     let shard = match &args.shard {
         Some(text) => Shard::parse(text)?,

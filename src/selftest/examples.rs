@@ -1,21 +1,13 @@
-//! `rules check`: every rule proves itself against its own examples.
+//! `rules check`, offline examples: every rule proves itself against its own examples.
 //!
 //! Each rule is checked alone (a matcher holding only that rule), through the full matcher:
 //! keywords, regex, filters and context. So an example passes only if a real scan would report
 //! it, and a negative example fails if a real scan would.
 
-use super::{contains_ignore_ascii_case, Rule, RuleSet};
+use super::CheckFailure;
 use crate::matcher::filter;
 use crate::matcher::{Matcher, Scratch};
-
-/// One way a rule failed its examples.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckFailure {
-    pub rule_id: String,
-    /// `file:line` of the rule.
-    pub origin: String,
-    pub message: String,
-}
+use crate::rules::{contains_ignore_ascii_case, Rule, RuleSet};
 
 /// How many examples of each kind a built-in rule must carry.
 pub const MIN_EXAMPLES: usize = 3;
@@ -169,5 +161,26 @@ mod tests {
         let r = rule("[rule.allow]\nsecrets = [\"tk_Q8zR3xL1mT\"]\n");
         let why = why_not_found(&r, "k = tk_Q8zR3xL1mT");
         assert!(why.contains("the rule's own allowlist"), "{why}");
+    }
+
+    #[test]
+    fn builtin_rules_pass_their_examples() {
+        let set = RuleSet::builtin().unwrap();
+        let failures = check_all(&set);
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn builtin_rules_carry_enough_examples() {
+        let set = RuleSet::builtin().unwrap();
+        for rule in set.rules() {
+            assert!(
+                rule.examples.len() >= MIN_EXAMPLES && rule.negative_examples.len() >= MIN_EXAMPLES,
+                "{} has {} examples and {} negative examples; built-in rules need {MIN_EXAMPLES} of each",
+                rule.id,
+                rule.examples.len(),
+                rule.negative_examples.len()
+            );
+        }
     }
 }

@@ -1,0 +1,88 @@
+//! Git history: every blob reachable from the selected commits, scanned once, and where it
+//! was first seen.
+//!
+//! What things cost (see DESIGN.md): attributing blobs by diffing each commit against its
+//! parent is ten times slower than everything else together, so attribution is a walk of each
+//! commit's tree that skips every tree already seen: a blob first met inside a new tree is
+//! first seen in that commit, at that path. Reading blobs through libgit2 costs twice what
+//! reading them in pack order costs, so a whole-history scan streams contents from
+//! `git cat-file --batch-all-objects --unordered` while git2 keeps refs, commits and trees; a
+//! narrow scan (`--since`, `--range`) reads its few blobs through git2 directly. Whether a key
+//! was *introduced* at a path (rather than carried along) is decided afterwards, only for blobs
+//! that hold a finding.
+//!
+//! The parts: `select` resolves what the user asked for into commits, `inventory` walks
+//! their trees into the blobs to scan, `read` reads those blobs (`git cat-file` or libgit2),
+//! and `attribution` says which commit introduced a key and whether HEAD still has it.
+
+mod attribution;
+mod inventory;
+mod read;
+mod select;
+
+use std::path::{Path, PathBuf};
+
+use git2::{Oid, Repository};
+
+pub use attribution::{introductions, Attribution, Commit, Introduction};
+pub use inventory::{inventory, inventory_in, BlobRef, Inventory, Occurrence};
+pub use read::{header_size, read_blobs, BlobVisitor, ReadOutcome};
+pub use select::{DateWindow, Selection};
+
+/// Why a history scan could not start. Each names what the user asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("{path}: not a git repository (or any parent up to the root)")]
+    NotARepository { path: String },
+    #[error("unknown revision `{rev}`: {message}")]
+    UnknownRevision { rev: String, message: String },
+    #[error("{context}: {source}")]
+    Git {
+        context: String,
+        #[source]
+        source: git2::Error,
+    },
+}
+
+fn git_err(context: impl Into<String>) -> impl FnOnce(git2::Error) -> GitError {
+    let context = context.into();
+    move |source| GitError::Git { context, source }
+}
+
+/// Opens the repository containing `path`.
+pub fn open(path: &Path) -> Result<Repository, GitError> {
+    bound_libgit2_memory();
+    Repository::discover(path).map_err(|_| GitError::NotARepository {
+        path: path.display().to_string(),
+    })
+}
+
+/// libgit2 keeps up to 256 MiB of parsed objects and maps pack files in windows of up to 8 GiB
+/// in all: on a large history that, not the blobs in flight, would set the peak memory. Each
+/// tree is read once here, so a small cache loses nothing; mapped windows beyond the limit are
+/// unmapped and mapped again when needed.
+fn bound_libgit2_memory() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: these set process-wide libgit2 options; they are called once, before this
+        // process opens any repository.
+        unsafe {
+            let _ = git2::opts::set_cache_max_size(16 << 20);
+            let _ = git2::opts::set_mwindow_size(8 << 20);
+            let _ = git2::opts::set_mwindow_mapped_limit(16 << 20);
+        }
+    });
+}
+
+/// The first 12 hex digits of an object id.
+pub fn short(oid: Oid) -> String {
+    let mut s = oid.to_string();
+    s.truncate(12);
+    s
+}
+
+/// The directory a repository's paths are relative to (its work tree, or the git dir when
+/// bare).
+pub fn root(repo: &Repository) -> PathBuf {
+    repo.workdir().unwrap_or_else(|| repo.path()).to_path_buf()
+}
