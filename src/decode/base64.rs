@@ -15,15 +15,11 @@ const CONFIG: GeneralPurposeConfig = GeneralPurposeConfig::new()
 const STANDARD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, CONFIG);
 const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, CONFIG);
 
-fn is_b64(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
-}
-
 /// Runs of base64 characters at least 20 long with both upper- and lower-case letters (hex,
 /// words and constants have not), not a lockfile integrity hash nor a `data:` URI that holds
 /// no text.
 pub(super) fn find(text: &[u8], out: &mut Vec<Segment>) {
-    for (start, end) in super::runs(text, MIN_LEN, is_b64) {
+    for (start, end) in super::runs(text, MIN_LEN, |b| super::BASE64[usize::from(b)]) {
         let run = &text[start..end];
         let upper = run.iter().any(u8::is_ascii_uppercase);
         let lower = run.iter().any(u8::is_ascii_lowercase);

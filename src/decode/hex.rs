@@ -8,7 +8,7 @@ const MIN_LEN: usize = 32;
 /// Runs of hex digits of even length, at least 32, in one letter case, not inside a longer
 /// word (`0x` may lead).
 pub(super) fn find(text: &[u8], out: &mut Vec<Segment>) {
-    for (start, end) in super::runs(text, MIN_LEN, |b| b.is_ascii_hexdigit()) {
+    for (start, end) in super::runs(text, MIN_LEN, |b| super::HEX[usize::from(b)]) {
         let run = &text[start..end];
         let upper = run.iter().any(u8::is_ascii_uppercase);
         let lower = run.iter().any(u8::is_ascii_lowercase);

@@ -896,9 +896,15 @@ mod tests {
             interior_newlines(&hir)
         };
         let bounded = r#"(?:^|[^A-Za-z0-9_])(?i:wise[_.-]?token)[ \t]*[:=][ \t]*([0-9a-f]{32})(?:[^A-Za-z0-9_-]|$)"#;
-        assert_eq!(max_newlines(&regex_syntax::parse(bounded).unwrap()), Some(2));
+        assert_eq!(
+            max_newlines(&regex_syntax::parse(bounded).unwrap()),
+            Some(2)
+        );
         assert_eq!(n(bounded), Some(0));
-        assert_eq!(n(r"(?i)(?:^|\W)pass[:=]\s?([^\s]{8,})(?:[\s,;]|$)"), Some(1));
+        assert_eq!(
+            n(r"(?i)(?:^|\W)pass[:=]\s?([^\s]{8,})(?:[\s,;]|$)"),
+            Some(1)
+        );
         assert_eq!(n(r"(?:a\nb|c)"), Some(1));
         assert_eq!(n(r"[^x]KEY[\s\S]{0,3}[^x]"), Some(3));
         assert_eq!(n(r"(?s)BEGIN.*END"), None);
