@@ -40,7 +40,7 @@ for n in $SIZES; do
     done
     for p in "${pids[@]}"; do wait "$p" || [ $? -le 1 ]; done
     end=$(date +%s.%N)
-    findings=$("$KH" merge "$out"/shard-*.jsonl --format json --quiet | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') || true
+    findings=$("$KH" merge "$out"/shard-*.jsonl --format json --quiet | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["findings"]))') || true
     python3 - "$out" "$n" "$shards" "$start" "$end" "$findings" <<'PY'
 import glob, json, sys
 out, n, shards, start, end, findings = sys.argv[1:]
