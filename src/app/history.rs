@@ -124,7 +124,7 @@ pub(super) fn run_history(
     };
     let outcome = git::read_blobs(&repo, &inventory, config.max_file_size, threads, || {
         HistoryVisitor {
-            scanner: BlobScanner::new(&matcher, config.run.scan),
+            scanner: BlobScanner::new(matcher, config.run.scan),
             progress: &progress,
             hits: Vec::new(),
             skipped: Vec::new(),
@@ -171,7 +171,7 @@ pub(super) fn run_history(
             peak_memory().unwrap_or_else(|| "unknown".into())
         );
     }
-    finish(&config.run, output, &matcher, tally, report, started)
+    finish(&config.run, output, matcher, tally, report, started)
 }
 
 /// Turns hits in blobs into hits at the commits and paths that introduced each key, and marks

@@ -55,19 +55,19 @@ pub(super) fn scan_with(config: &ScanConfig, output: Output, started: Instant) -
         .ok()
         .map(|d| std::fs::canonicalize(&d).unwrap_or(d));
     if config.stdin {
-        let mut visitor = ScanVisitor::new(&matcher, config.run.scan);
+        let mut visitor = ScanVisitor::new(matcher, config.run.scan);
         fs::read_stdin(&mut visitor, config.walk.max_file_size).context("reading stdin")?;
         merge(&mut tally, visitor.tally);
     }
     if !config.roots.is_empty() {
         let options = config.run.scan;
         for visitor in fs::walk(&config.roots, &config.walk, || {
-            ScanVisitor::new(&matcher, options)
+            ScanVisitor::new(matcher, options)
         }) {
             merge(&mut tally, visitor.tally);
         }
     }
-    finish(&config.run, output, &matcher, tally, report, started)
+    finish(&config.run, output, matcher, tally, report, started)
 }
 
 /// What one scanning thread gathered.

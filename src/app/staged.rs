@@ -50,7 +50,7 @@ pub(super) fn scan_staged(
         &repo,
         &files,
         config.walk.max_file_size,
-        || BlobScanner::new(&matcher, config.run.scan),
+        || BlobScanner::new(matcher, config.run.scan),
         |scanner, file, read| {
             let mut tally = Tally::default();
             match read {
@@ -85,5 +85,5 @@ pub(super) fn scan_staged(
         output,
         config.hook.then_some(HookStage::Commit),
     )?;
-    finish(&config.run, output, &matcher, tally, report, started)
+    finish(&config.run, output, matcher, tally, report, started)
 }
