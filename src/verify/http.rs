@@ -11,12 +11,14 @@
 //! the URL (a key may be in it).
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ureq::http;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::{Agent, Proxy};
 
 use super::classify::Answer;
@@ -128,10 +130,15 @@ impl Client {
                 .new_agent()
         };
         let proxy = Proxy::try_from_env();
+        let local = Agent::with_parts(
+            agent(None, false).config().clone(),
+            DefaultConnector::new(),
+            LoopbackOnly::default(),
+        );
         Client {
             proxy: proxy.as_ref().map(|p| format!("{}:{}", p.host(), p.port())),
             remote: agent(proxy, true),
-            local: agent(None, false),
+            local,
             hosts: HostLimiter::new(opts.per_host.max(1)),
             roots_note,
             opts,
@@ -348,10 +355,7 @@ fn plain_http_allowed(
     let addrs = resolve(bare, port).map_err(|_| {
         format!("refused: plain http to {host}, which does not resolve (http is for loopback only)")
     })?;
-    let loopback = |a: &SocketAddr| match a.ip() {
-        IpAddr::V4(ip) => ip.is_loopback(),
-        IpAddr::V6(ip) => ip == Ipv6Addr::LOCALHOST,
-    };
+    let loopback = is_loopback;
     if addrs.is_empty() || !addrs.iter().all(loopback) {
         return Err(format!(
             "refused: plain http to {host}, which does not resolve only to loopback addresses"
@@ -380,6 +384,40 @@ fn root_certs() -> (RootCerts, Option<String>) {
         .first()
         .map(|e| format!("system certificates not loaded: {e}"));
     (RootCerts::new_with_certs(&certs), note)
+}
+
+/// The resolver of the agent that may speak plain HTTP: it keeps only loopback addresses, so
+/// the connection goes where [`plain_http_allowed`] looked. Without it a name could resolve to
+/// 127.0.0.1 for that check and to another host a moment later for the connection (DNS
+/// rebinding), and the key would cross the network in clear text. (`ureq::unversioned` may
+/// change in a minor release of ureq; `Cargo.lock` pins it.)
+#[derive(Debug, Default)]
+struct LoopbackOnly(DefaultResolver);
+
+impl Resolver for LoopbackOnly {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let found = self.0.resolve(uri, config, timeout)?;
+        let mut kept = self.empty();
+        for addr in found.iter().filter(|a| is_loopback(a)) {
+            kept.push(*addr);
+        }
+        if kept.is_empty() {
+            return Err(ureq::Error::HostNotFound);
+        }
+        Ok(kept)
+    }
+}
+
+fn is_loopback(addr: &SocketAddr) -> bool {
+    match addr.ip() {
+        IpAddr::V4(ip) => ip.is_loopback(),
+        IpAddr::V6(ip) => ip.is_loopback(),
+    }
 }
 
 /// A failed name lookup, as the system resolver reports it (its kind is not specific).
@@ -547,6 +585,34 @@ impl Drop for Permit<'_> {
 
 #[cfg(test)]
 mod tests {
+    /// The plain-HTTP agent connects only to loopback addresses, whatever the name resolves to
+    /// at connection time: an address elsewhere is "host not found", not a connection.
+    #[test]
+    fn plain_http_agent_resolves_to_loopback_only() {
+        use super::{LoopbackOnly, Resolver};
+        let timeout = ureq::unversioned::transport::NextTimeout {
+            after: std::time::Duration::from_secs(5).into(),
+            reason: ureq::Timeout::Resolve,
+            per_read: None,
+            per_write: None,
+        };
+        let config = ureq::config::Config::default();
+        let resolve = |uri: &str| {
+            let uri: ureq::http::Uri = uri.parse().unwrap();
+            LoopbackOnly::default().resolve(&uri, &config, timeout)
+        };
+        let local = resolve("http://127.0.0.1:8080/").expect("loopback");
+        assert!(local.iter().all(|a| a.ip().is_loopback()) && !local.is_empty());
+        assert!(matches!(
+            resolve("http://10.1.2.3:8080/"),
+            Err(ureq::Error::HostNotFound)
+        ));
+        assert!(matches!(
+            resolve("http://[2001:db8::1]:8080/"),
+            Err(ureq::Error::HostNotFound)
+        ));
+    }
+
     use super::*;
 
     #[test]
