@@ -15,6 +15,7 @@
 //! because its matches sit far from its keywords.
 
 pub mod filter;
+mod prefix;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -52,15 +53,17 @@ pub struct Scratch {
 #[derive(Debug)]
 pub struct Matcher {
     rules: RuleSet,
-    /// The keyword automaton as an NFA: cheap to build, for the first blobs of a run.
-    keywords: AhoCorasick,
-    /// The same automaton as a DFA, which steps through the overlapping search about three
-    /// times faster but costs milliseconds to build, more than a one-file scan takes. Built
-    /// once the NFA has searched [`DFA_AFTER`] bytes (or at the first blob that large), so a
-    /// small scan never pays for it and a large one searches nearly everything with it.
+    /// The keywords by their first two bytes: built in microseconds, for the first blobs of a
+    /// run (see [`prefix`]).
+    keywords: prefix::PrefixTable,
+    /// The keyword automaton as a DFA, which steps through the overlapping search several
+    /// times faster than the table but costs milliseconds to build, more than a one-file scan
+    /// takes. Built once the table has searched [`DFA_AFTER`] bytes (or at the first blob that
+    /// large), so a small scan never pays for it and a large one searches nearly everything
+    /// with it.
     keywords_dfa: OnceLock<AhoCorasick>,
-    /// Bytes searched with the NFA so far.
-    nfa_bytes: AtomicUsize,
+    /// Bytes searched with the table so far.
+    table_bytes: AtomicUsize,
     keyword_patterns: Vec<String>,
     /// For each keyword pattern of the automaton, the rules it triggers.
     keyword_rules: Vec<Vec<usize>>,
@@ -90,12 +93,12 @@ impl Matcher {
                 }
             }
         }
-        let keywords = keyword_automaton(&patterns, AhoCorasickKind::ContiguousNFA);
+        let keywords = prefix::PrefixTable::new(&patterns);
         Matcher {
             rules,
             keywords,
             keywords_dfa: OnceLock::new(),
-            nfa_bytes: AtomicUsize::new(0),
+            table_bytes: AtomicUsize::new(0),
             keyword_patterns: patterns,
             keyword_rules,
         }
@@ -124,18 +127,25 @@ impl Matcher {
         scratch.triggered.resize(rules.len(), false);
         scratch.order.clear();
         scratch.windows.resize_with(rules.len(), Vec::new);
-        let automaton = self.keyword_automaton(blob.len());
-        for m in automaton.find_overlapping_iter(blob) {
-            for &rule in &self.keyword_rules[m.pattern().as_usize()] {
+        let mut keyword = |pattern: usize, start: usize, end: usize| {
+            for &rule in &self.keyword_rules[pattern] {
                 if !scratch.triggered[rule] {
                     scratch.triggered[rule] = true;
                     scratch.order.push(rule);
                     scratch.windows[rule].clear();
                 }
                 if rules[rule].windowed() {
-                    add_window(blob, &mut scratch.windows[rule], m.start(), m.end());
+                    add_window(blob, &mut scratch.windows[rule], start, end);
                 }
             }
+        };
+        match self.keyword_automaton(blob.len()) {
+            Some(automaton) => {
+                for m in automaton.find_overlapping_iter(blob) {
+                    keyword(m.pattern().as_usize(), m.start(), m.end());
+                }
+            }
+            None => self.keywords.for_each(blob, keyword),
         }
         if scratch.order.is_empty() {
             return;
@@ -156,25 +166,25 @@ impl Matcher {
 }
 
 impl Matcher {
-    /// The automaton to search a blob of `len` bytes with: the DFA once it pays for itself.
-    /// Both find the same occurrences. Threads that cross the threshold while the DFA is being
-    /// built wait for it (milliseconds); the others keep searching with the NFA.
-    fn keyword_automaton(&self, len: usize) -> &AhoCorasick {
+    /// The automaton to search a blob of `len` bytes with, once it pays for itself; until then
+    /// `None`, and the prefix table searches. Both find the same occurrences. Threads that
+    /// cross the threshold while the DFA is being built wait for it (milliseconds); the others
+    /// keep searching with the table.
+    fn keyword_automaton(&self, len: usize) -> Option<&AhoCorasick> {
         if let Some(dfa) = self.keywords_dfa.get() {
-            return dfa;
+            return Some(dfa);
         }
-        let searched = self.nfa_bytes.fetch_add(len, Ordering::Relaxed) + len;
-        if len >= DFA_AFTER || searched >= DFA_AFTER {
+        let searched = self.table_bytes.fetch_add(len, Ordering::Relaxed) + len;
+        (len >= DFA_AFTER || searched >= DFA_AFTER).then(|| {
             self.keywords_dfa
                 .get_or_init(|| keyword_automaton(&self.keyword_patterns, AhoCorasickKind::DFA))
-        } else {
-            &self.keywords
-        }
+        })
     }
 }
 
-/// How many bytes the keyword NFA searches before the DFA is built: about what the NFA searches
-/// in the time the DFA takes to build, so a run spends at most about twice the least it could.
+/// How many bytes the prefix table searches before the DFA is built: about what the table
+/// searches in the time the DFA takes to build, so a run spends at most about twice the least
+/// it could.
 const DFA_AFTER: usize = 1 << 20;
 
 fn keyword_automaton(patterns: &[String], kind: AhoCorasickKind) -> AhoCorasick {
@@ -340,7 +350,7 @@ mod tests {
         assert!(secrets(&m, block(12100).as_bytes()).is_empty());
     }
 
-    /// Large scans switch the keyword pass to a DFA: it must find what the NFA finds.
+    /// Large scans switch the keyword pass to a DFA: it must find what the prefix table finds.
     #[test]
     fn keyword_dfa_and_nfa_find_the_same() {
         let toml = "[[rule]]\nid = \"a\"\nname = \"a\"\nkeywords = [\"key\", \"apikey\"]\n\
