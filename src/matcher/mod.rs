@@ -244,20 +244,21 @@ fn scan_rule(
     let haystack = &blob[lo..hi];
     for regex in rule.regexes() {
         for caps in regex.captures_iter(haystack) {
-            let Some(secret) = caps.get(group) else {
+            let Some(secret) = caps.get_group(group) else {
                 continue;
             };
             if secret.is_empty() || secret.len() > max_len {
                 continue;
             }
-            let (start, end) = (lo + secret.start(), lo + secret.end());
+            let (start, end) = (lo + secret.start, lo + secret.end);
             if let Some(entropy) = filter::accept(rule, blob, start, end, path) {
                 let captures = rule
                     .capture_names
                     .iter()
                     .enumerate()
                     .filter_map(|(i, name)| {
-                        caps.name(name).map(|c| (i, lo + c.start(), lo + c.end()))
+                        caps.get_group_by_name(name)
+                            .map(|c| (i, lo + c.start, lo + c.end))
                     })
                     .collect();
                 out.push(Match {

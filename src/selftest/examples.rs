@@ -83,11 +83,11 @@ pub fn why_not_found(rule: &Rule, text: &str) -> String {
     let group = rule.secret_group();
     for regex in rule.regexes() {
         for caps in regex.captures_iter(bytes) {
-            let Some(secret) = caps.get(group).filter(|s| !s.is_empty()) else {
+            let Some(secret) = caps.get_group(group).filter(|s| !s.is_empty()) else {
                 continue;
             };
-            let shown = quote(&String::from_utf8_lossy(secret.as_bytes()));
-            match filter::judge(rule, bytes, secret.start(), secret.end(), None) {
+            let shown = quote(&String::from_utf8_lossy(&bytes[secret.range()]));
+            match filter::judge(rule, bytes, secret.start, secret.end, None) {
                 Err(rejected) => reasons.push(format!("{shown} is dropped by {rejected}")),
                 Ok(_) => reasons.push(format!(
                     "{shown} matches, but not on a keyword's line or the line after it \
