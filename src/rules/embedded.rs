@@ -36,6 +36,9 @@ pub struct EmbeddedRule {
 pub struct Groups {
     pub count: usize,
     pub names: Vec<String>,
+    /// The most newlines a match can hold between its ends ([`interior_newlines`]); `None`
+    /// for no bound. Decides whether the rule searches its keywords' lines or whole files.
+    pub newlines: Option<u32>,
 }
 
 /// Parses a regex (without building it) to validate its syntax, count its capture groups and
@@ -52,7 +55,70 @@ pub fn capture_groups(pattern: &str) -> Result<Groups, String> {
     Ok(Groups {
         count: hir.properties().explicit_captures_len(),
         names,
+        newlines: interior_newlines(&hir),
     })
+}
+
+/// The newlines a match can hold away from its first and last byte. Most rules bound their
+/// match with a one-byte class such as `(?:^|[^A-Za-z0-9])` or `(?:["'\s,;]|$)`, which can be a
+/// newline; a window keeps the newlines that bound its lines, so such an edge newline still lies
+/// inside it, and counting it made those rules search whole files instead of windows.
+pub(crate) fn interior_newlines(hir: &regex_syntax::hir::Hir) -> Option<u32> {
+    use regex_syntax::hir::HirKind;
+    let at_most_one_byte =
+        |h: &regex_syntax::hir::Hir| h.properties().maximum_len().is_some_and(|n| n <= 1);
+    match hir.kind() {
+        HirKind::Capture(cap) => interior_newlines(&cap.sub),
+        HirKind::Alternation(subs) => subs
+            .iter()
+            .try_fold(0u32, |acc, h| Some(acc.max(interior_newlines(h)?))),
+        HirKind::Concat(subs) => {
+            let mut inner = &subs[..];
+            if let Some((first, rest)) = inner.split_first() {
+                if at_most_one_byte(first) {
+                    inner = rest;
+                }
+            }
+            if let Some((last, rest)) = inner.split_last() {
+                if at_most_one_byte(last) {
+                    inner = rest;
+                }
+            }
+            inner
+                .iter()
+                .try_fold(0u32, |acc, h| Some(acc.saturating_add(max_newlines(h)?)))
+        }
+        _ => max_newlines(hir),
+    }
+}
+
+pub(crate) fn max_newlines(hir: &regex_syntax::hir::Hir) -> Option<u32> {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Literal(lit) => Some(lit.0.iter().filter(|&&b| b == b'\n').count() as u32),
+        HirKind::Class(Class::Bytes(c)) => Some(u32::from(
+            c.ranges()
+                .iter()
+                .any(|r| r.start() <= b'\n' && b'\n' <= r.end()),
+        )),
+        HirKind::Class(Class::Unicode(c)) => Some(u32::from(
+            c.ranges()
+                .iter()
+                .any(|r| r.start() <= '\n' && '\n' <= r.end()),
+        )),
+        HirKind::Capture(cap) => max_newlines(&cap.sub),
+        HirKind::Repetition(rep) => match max_newlines(&rep.sub)? {
+            0 => Some(0),
+            n => rep.max.map(|m| m.saturating_mul(n)),
+        },
+        HirKind::Concat(subs) => subs
+            .iter()
+            .try_fold(0u32, |acc, h| Some(acc.saturating_add(max_newlines(h)?))),
+        HirKind::Alternation(subs) => subs
+            .iter()
+            .try_fold(0u32, |acc, h| Some(acc.max(max_newlines(h)?))),
+        HirKind::Empty | HirKind::Look(_) => Some(0),
+    }
 }
 
 pub(crate) fn group_names(hir: &regex_syntax::hir::Hir, out: &mut Vec<String>) {

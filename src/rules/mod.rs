@@ -265,26 +265,16 @@ pub struct Rule {
     patterns: Vec<String>,
     secret_group: usize,
     compiled: OnceLock<Result<Vec<RuleRegex>, String>>,
-    windowed: OnceLock<bool>,
+    windowed: bool,
 }
 
 impl Rule {
     /// Whether the rule's regexes may run on the lines around its keywords only (see the
     /// matcher): not when the rule says `whole_file = true`, nor when one of its regexes can
-    /// cross more than one newline (a key block). Decided from the regexes' syntax the first
-    /// time a keyword of the rule occurs, so rules that never trigger never pay for it.
+    /// hold more than one newline between its ends (a key block). Decided from the regexes'
+    /// syntax when they are parsed (by `build.rs` for built-in rules).
     pub fn windowed(&self) -> bool {
-        *self.windowed.get_or_init(|| {
-            !self.whole_file
-                && self.patterns.iter().all(|p| {
-                    regex_syntax::ParserBuilder::new()
-                        .unicode(false)
-                        .utf8(false)
-                        .build()
-                        .parse(p)
-                        .is_ok_and(|hir| interior_newlines(&hir).is_some_and(|n| n <= 1))
-                })
-        })
+        self.windowed
     }
 
     /// The capture group holding the secret.
@@ -659,12 +649,14 @@ fn rule_from_spec(
     }
     let mut secret_group = None;
     let mut named_groups = Vec::with_capacity(patterns.len());
+    let windowed = !rs.whole_file && groups.iter().all(|g| g.newlines.is_some_and(|n| n <= 1));
     let builtin = origin.starts_with("builtin:");
     for (
         pattern,
         embedded::Groups {
             count: groups,
             names,
+            ..
         },
     ) in patterns.iter().zip(groups)
     {
@@ -749,74 +741,12 @@ fn rule_from_spec(
         patterns,
         secret_group: secret_group.unwrap_or(0),
         compiled: OnceLock::new(),
-        windowed: OnceLock::new(),
+        windowed,
     })
 }
 
 /// The most newlines a match of `hir` can contain; `None` when unbounded. A boundary class such
 /// as `[^A-Za-z0-9_]` counts one; `\s{0,4000}` makes a pattern multi-line.
-/// The newlines a match can hold away from its first and last byte. Most rules bound their
-/// match with a one-byte class such as `(?:^|[^A-Za-z0-9])` or `(?:["'\s,;]|$)`, which can be a
-/// newline; a window keeps the newlines that bound its lines, so such an edge newline still lies
-/// inside it, and counting it made those rules search whole files instead of windows.
-fn interior_newlines(hir: &regex_syntax::hir::Hir) -> Option<u32> {
-    use regex_syntax::hir::HirKind;
-    let at_most_one_byte =
-        |h: &regex_syntax::hir::Hir| h.properties().maximum_len().is_some_and(|n| n <= 1);
-    match hir.kind() {
-        HirKind::Capture(cap) => interior_newlines(&cap.sub),
-        HirKind::Alternation(subs) => subs
-            .iter()
-            .try_fold(0u32, |acc, h| Some(acc.max(interior_newlines(h)?))),
-        HirKind::Concat(subs) => {
-            let mut inner = &subs[..];
-            if let Some((first, rest)) = inner.split_first() {
-                if at_most_one_byte(first) {
-                    inner = rest;
-                }
-            }
-            if let Some((last, rest)) = inner.split_last() {
-                if at_most_one_byte(last) {
-                    inner = rest;
-                }
-            }
-            inner
-                .iter()
-                .try_fold(0u32, |acc, h| Some(acc.saturating_add(max_newlines(h)?)))
-        }
-        _ => max_newlines(hir),
-    }
-}
-
-fn max_newlines(hir: &regex_syntax::hir::Hir) -> Option<u32> {
-    use regex_syntax::hir::{Class, HirKind};
-    match hir.kind() {
-        HirKind::Literal(lit) => Some(lit.0.iter().filter(|&&b| b == b'\n').count() as u32),
-        HirKind::Class(Class::Bytes(c)) => Some(u32::from(
-            c.ranges()
-                .iter()
-                .any(|r| r.start() <= b'\n' && b'\n' <= r.end()),
-        )),
-        HirKind::Class(Class::Unicode(c)) => Some(u32::from(
-            c.ranges()
-                .iter()
-                .any(|r| r.start() <= '\n' && '\n' <= r.end()),
-        )),
-        HirKind::Capture(cap) => max_newlines(&cap.sub),
-        HirKind::Repetition(rep) => match max_newlines(&rep.sub)? {
-            0 => Some(0),
-            n => rep.max.map(|m| m.saturating_mul(n)),
-        },
-        HirKind::Concat(subs) => subs
-            .iter()
-            .try_fold(0u32, |acc, h| Some(acc.saturating_add(max_newlines(h)?))),
-        HirKind::Alternation(subs) => subs
-            .iter()
-            .try_fold(0u32, |acc, h| Some(acc.max(max_newlines(h)?))),
-        HirKind::Empty | HirKind::Look(_) => Some(0),
-    }
-}
-
 /// A config or rule file may be anything (an `.env` named by mistake, say), so an error about a value
 /// never quotes the value: serde's `invalid type: string "…", expected a boolean` keeps only
 /// the kind, `unknown variant` its expected values, and keyhound's own "`…` is not a size"
@@ -870,6 +800,7 @@ pub(crate) fn rule_id_at(text: &str, offset: usize) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::embedded::{interior_newlines, max_newlines};
     use super::*;
 
     #[test]
