@@ -445,16 +445,14 @@ fn artifact_uri(path: &str) -> (String, Option<&'static str>) {
 
 /// Percent-encodes every byte but RFC 3986's unreserved characters and the `/` separator.
 fn percent_encode(path: &str) -> String {
-    let mut encoded = String::with_capacity(path.len());
-    for b in path.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
-                encoded.push(b as char)
-            }
-            _ => encoded.push_str(&format!("%{b:02X}")),
-        }
-    }
-    encoded
+    /// Everything but RFC 3986 unreserved characters and the `/` between path parts.
+    const ENCODED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'/');
+    percent_encoding::utf8_percent_encode(path, ENCODED).to_string()
 }
 
 #[cfg(test)]

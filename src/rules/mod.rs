@@ -824,17 +824,19 @@ mod tests {
         assert_eq!(rules[0].checksum, Some(checksum::Checksum::GithubCrc32));
     }
 
+    /// A pattern's syntax tree, as the rules parse it (Unicode off).
+    fn hir(pattern: &str) -> regex_syntax::hir::Hir {
+        regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .unwrap()
+    }
+
     #[test]
     fn newlines_a_pattern_can_cross() {
-        let n = |p: &str| {
-            let hir = regex_syntax::ParserBuilder::new()
-                .unicode(false)
-                .utf8(false)
-                .build()
-                .parse(p)
-                .unwrap();
-            max_newlines(&hir)
-        };
+        let n = |p: &str| max_newlines(&hir(p));
         assert_eq!(n(r"(?:^|[^A-Za-z0-9_])(pc_live_[A-Za-z0-9]{16,})"), Some(1));
         assert_eq!(n(r"key[ \t]*=[ \t]*([a-z0-9]{32})"), Some(0));
         assert_eq!(
@@ -848,20 +850,9 @@ mod tests {
     /// take the match out of its keyword's window; one between its ends does.
     #[test]
     fn newlines_inside_a_match_not_at_its_edges() {
-        let n = |p: &str| {
-            let hir = regex_syntax::ParserBuilder::new()
-                .unicode(false)
-                .utf8(false)
-                .build()
-                .parse(p)
-                .unwrap();
-            interior_newlines(&hir)
-        };
+        let n = |p: &str| interior_newlines(&hir(p));
         let bounded = r#"(?:^|[^A-Za-z0-9_])(?i:wise[_.-]?token)[ \t]*[:=][ \t]*([0-9a-f]{32})(?:[^A-Za-z0-9_-]|$)"#;
-        assert_eq!(
-            max_newlines(&regex_syntax::parse(bounded).unwrap()),
-            Some(2)
-        );
+        assert_eq!(max_newlines(&hir(bounded)), Some(2));
         assert_eq!(n(bounded), Some(0));
         assert_eq!(
             n(r"(?i)(?:^|\W)pass[:=]\s?([^\s]{8,})(?:[\s,;]|$)"),

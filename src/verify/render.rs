@@ -4,6 +4,8 @@
 
 use std::borrow::Cow;
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
 use serde_json::Value;
 
 use crate::rules::live::forms::{BodyForm, JsonTemplate};
@@ -47,19 +49,8 @@ impl Template {
 /// query may carry as it is (a Telegram bot token, `123:AA…`, sits in the path, and servers
 /// that compare the raw path would not decode `%3A`).
 fn percent_encode(value: &str) -> Cow<'_, str> {
-    let keep = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b':');
-    if value.bytes().all(keep) {
-        return Cow::Borrowed(value);
-    }
-    let mut out = String::with_capacity(value.len() * 3);
-    for b in value.bytes() {
-        if keep(b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    Cow::Owned(out)
+    const ENCODED: &AsciiSet = &UNRESERVED.remove(b':');
+    utf8_percent_encode(value, ENCODED).into()
 }
 
 impl BodyForm {
@@ -116,16 +107,15 @@ fn render_json<'v>(
 /// `application/x-www-form-urlencoded` encoding: everything but RFC 3986 unreserved
 /// characters is percent-encoded, so a value cannot add a field.
 pub fn form_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(value, UNRESERVED).to_string()
 }
+
+/// What RFC 3986 leaves unencoded is letters, digits and `-._~`: everything else is encoded.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 #[cfg(test)]
 mod tests {
