@@ -130,13 +130,7 @@ where
                     seen[index as usize] = true;
                     let path = &inv.blobs[index as usize].occurrences[0].path;
                     if size > max_size {
-                        skipped.push(Skipped {
-                            path: path.to_string(),
-                            reason: SkipReason::TooLarge {
-                                size,
-                                limit: max_size,
-                            },
-                        });
+                        skipped.push(too_large(path, size, max_size));
                         skip_bytes(&mut reader, size + 1)
                     } else {
                         let mut buf = recycle_rx.try_recv().unwrap_or_default();
@@ -271,13 +265,7 @@ where
                         // The header gives the size without inflating the blob.
                         if let Some(size) = header_size(&repo, blob_ref.oid) {
                             if size > max_size {
-                                skipped.push(Skipped {
-                                    path: path.to_string(),
-                                    reason: SkipReason::TooLarge {
-                                        size,
-                                        limit: max_size,
-                                    },
-                                });
+                                skipped.push(too_large(path, size, max_size));
                                 continue;
                             }
                         }
@@ -290,13 +278,9 @@ where
                                     e.message()
                                 )),
                             }),
-                            Ok(blob) if blob.size() as u64 > max_size => skipped.push(Skipped {
-                                path: path.to_string(),
-                                reason: SkipReason::TooLarge {
-                                    size: blob.size() as u64,
-                                    limit: max_size,
-                                },
-                            }),
+                            Ok(blob) if blob.size() as u64 > max_size => {
+                                skipped.push(too_large(path, blob.size() as u64, max_size))
+                            }
                             Ok(blob) if is_binary(blob.content()) => skipped.push(Skipped {
                                 path: path.to_string(),
                                 reason: SkipReason::Binary,
@@ -331,6 +315,14 @@ where
 pub fn header_size(repo: &Repository, oid: Oid) -> Option<u64> {
     let odb = repo.odb().ok()?;
     odb.read_header(oid).ok().map(|(size, _)| size as u64)
+}
+
+/// The skip of a blob over `--max-file-size`, named by the first path it was seen at.
+fn too_large(path: &str, size: u64, limit: u64) -> Skipped {
+    Skipped {
+        path: path.to_string(),
+        reason: SkipReason::TooLarge { size, limit },
+    }
 }
 
 #[cfg(test)]
