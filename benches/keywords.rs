@@ -5,7 +5,8 @@
 //! - building the keyword automaton over every built-in rule's keywords, as each
 //!   Aho-Corasick kind;
 //! - the overlapping search the matcher runs, as each kind (MB/s; every kind must find the
-//!   same occurrences, which this checks);
+//!   same occurrences, which this checks), and with `--features vectorscan` as one Vectorscan
+//!   block-mode database of caseless literals;
 //! - `Matcher::new` and `Matcher::scan` over every file (the whole matcher, regexes included).
 //!
 //! It writes the keywords, one a line, to `$TMPDIR/keyhound-keywords.txt`, so that ripgrep can
@@ -127,6 +128,8 @@ fn main() {
             bytes as f64 / 1e6 / searched.as_secs_f64()
         );
     }
+    #[cfg(feature = "vectorscan")]
+    counts.push(vectorscan_pass(&keywords, &blobs, runs, bytes));
     assert!(
         counts.windows(2).all(|w| w[0] == w[1]),
         "the automaton kinds found different occurrences: {counts:?}"
@@ -153,4 +156,55 @@ fn main() {
         scanned.as_secs_f64() * 1e3,
         bytes as f64 / 1e6 / scanned.as_secs_f64()
     );
+}
+
+/// The same keywords as one Vectorscan block database of caseless literals (what the matcher
+/// builds with the `vectorscan` feature): build time, search time, occurrences.
+#[cfg(feature = "vectorscan")]
+fn vectorscan_pass(keywords: &[String], blobs: &[Vec<u8>], runs: usize, bytes: usize) -> usize {
+    use vectorscan_rs::{BlockDatabase, BlockScanner, Flag, Pattern, Scan};
+    let build = || {
+        let patterns = keywords
+            .iter()
+            .enumerate()
+            .map(|(id, k)| {
+                let mut expression = Vec::new();
+                for &b in k.as_bytes() {
+                    if b.is_ascii_alphanumeric() {
+                        expression.push(b);
+                    } else {
+                        expression.extend_from_slice(format!("\\x{b:02x}").as_bytes());
+                    }
+                }
+                Pattern::new(expression, Flag::CASELESS, Some(id as u32))
+            })
+            .collect();
+        BlockDatabase::new(patterns).expect("keywords compile")
+    };
+    let (built, _) = best_of(runs * 2, || {
+        black_box(build());
+        0
+    });
+    let database = build();
+    let mut scanner = BlockScanner::new(&database).expect("scratch");
+    let (searched, found) = best_of(runs, || {
+        let mut found = 0;
+        for blob in blobs {
+            scanner
+                .scan(blob, |_, _, _, _| {
+                    found += 1;
+                    Scan::Continue
+                })
+                .expect("scan");
+        }
+        found
+    });
+    println!(
+        "keywords, {:<18} build {:>7.2} ms  search {:>8.1} ms {:>8.1} MB/s  {found} occurrences",
+        "Vectorscan",
+        built.as_secs_f64() * 1e3,
+        searched.as_secs_f64() * 1e3,
+        bytes as f64 / 1e6 / searched.as_secs_f64()
+    );
+    found
 }

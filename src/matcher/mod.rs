@@ -1,9 +1,11 @@
 //! The matcher: from a blob's bytes to the secrets in it.
 //!
-//! One Aho-Corasick pass over every rule's keywords decides which rules can match; only those
-//! rules run their regexes, and each candidate secret then goes through the filters in
-//! [`filter`]. The matcher knows nothing about files or paths beyond the optional path bytes a
-//! context condition may look at, and it allocates nothing per line: a blob is scanned whole.
+//! One Aho-Corasick pass over every rule's keywords (with the `vectorscan` cargo feature, a
+//! Vectorscan pass once a run has searched 1 MiB: `vectorscan.rs`) decides which rules can
+//! match; only those rules run their regexes, and each candidate secret then goes through the
+//! filters in [`filter`]. The matcher knows nothing about files or paths beyond the optional
+//! path bytes a context condition may look at, and it allocates nothing per line: a blob is
+//! scanned whole.
 //!
 //! Regexes are the exception to "whole": many keywords (`token`, `secret`, `bearer`, `eyJ`)
 //! occur in most source files, so running every triggered rule's regexes over every byte of
@@ -16,6 +18,8 @@
 
 pub mod filter;
 mod prefix;
+#[cfg(feature = "vectorscan")]
+mod vectorscan;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -47,6 +51,12 @@ pub struct Scratch {
     order: Vec<usize>,
     /// For each rule: the merged line windows around its keyword occurrences.
     windows: Vec<Vec<(usize, usize)>>,
+    /// Vectorscan's scratch space, allocated at the first blob the database searches.
+    #[cfg(feature = "vectorscan")]
+    vectorscan: vectorscan::KeywordScratch,
+    /// The keyword occurrences Vectorscan reports, as (end, pattern).
+    #[cfg(feature = "vectorscan")]
+    occurrences: Vec<(usize, usize)>,
 }
 
 /// All rules, compiled into one keyword automaton; shared read-only by every thread.
@@ -62,6 +72,11 @@ pub struct Matcher {
     /// large), so a small scan never pays for it and a large one searches nearly everything
     /// with it.
     keywords_dfa: OnceLock<AhoCorasick>,
+    /// With the `vectorscan` feature, the same keywords as one Vectorscan database, which
+    /// takes the DFA's place: built at the same point, and `None` if Vectorscan could not
+    /// compile them (the DFA is used then).
+    #[cfg(feature = "vectorscan")]
+    keywords_vs: OnceLock<Option<vectorscan::Keywords>>,
     /// Bytes searched with the table so far.
     table_bytes: AtomicUsize,
     keyword_patterns: Vec<String>,
@@ -98,6 +113,8 @@ impl Matcher {
             rules,
             keywords,
             keywords_dfa: OnceLock::new(),
+            #[cfg(feature = "vectorscan")]
+            keywords_vs: OnceLock::new(),
             table_bytes: AtomicUsize::new(0),
             keyword_patterns: patterns,
             keyword_rules,
@@ -127,25 +144,27 @@ impl Matcher {
         scratch.triggered.resize(rules.len(), false);
         scratch.order.clear();
         scratch.windows.resize_with(rules.len(), Vec::new);
-        let mut keyword = |pattern: usize, start: usize, end: usize| {
-            for &rule in &self.keyword_rules[pattern] {
-                if !scratch.triggered[rule] {
-                    scratch.triggered[rule] = true;
-                    scratch.order.push(rule);
-                    scratch.windows[rule].clear();
+        match self.keyword_pass(blob.len()) {
+            KeywordPass::Table => self.keywords.for_each(blob, |pattern, start, end| {
+                self.keyword_occurrence(blob, scratch, pattern, start, end)
+            }),
+            KeywordPass::AhoCorasick(automaton) => self.search_keywords(automaton, blob, scratch),
+            #[cfg(feature = "vectorscan")]
+            KeywordPass::Vectorscan(keywords) => {
+                let mut occurrences = std::mem::take(&mut scratch.occurrences);
+                if keywords
+                    .find(blob, &mut scratch.vectorscan, &mut occurrences)
+                    .is_some()
+                {
+                    for &(end, pattern) in &occurrences {
+                        let start = end - keywords.pattern_len(pattern);
+                        self.keyword_occurrence(blob, scratch, pattern, start, end);
+                    }
+                } else {
+                    self.search_keywords(self.keyword_dfa(), blob, scratch);
                 }
-                if rules[rule].windowed() {
-                    add_window(blob, &mut scratch.windows[rule], start, end);
-                }
+                scratch.occurrences = occurrences;
             }
-        };
-        match self.keyword_automaton(blob.len()) {
-            Some(automaton) => {
-                for m in automaton.find_overlapping_iter(blob) {
-                    keyword(m.pattern().as_usize(), m.start(), m.end());
-                }
-            }
-            None => self.keywords.for_each(blob, keyword),
         }
         if scratch.order.is_empty() {
             return;
@@ -165,20 +184,81 @@ impl Matcher {
     }
 }
 
+/// What a blob's keyword pass searches with; every kind finds the same occurrences.
+enum KeywordPass<'a> {
+    /// The prefix table, for the first bytes of a run.
+    Table,
+    AhoCorasick(&'a AhoCorasick),
+    #[cfg(feature = "vectorscan")]
+    Vectorscan(&'a vectorscan::Keywords),
+}
+
 impl Matcher {
-    /// The automaton to search a blob of `len` bytes with, once it pays for itself; until then
-    /// `None`, and the prefix table searches. Both find the same occurrences. Threads that
-    /// cross the threshold while the DFA is being built wait for it (milliseconds); the others
-    /// keep searching with the table.
-    fn keyword_automaton(&self, len: usize) -> Option<&AhoCorasick> {
+    /// What to search a blob of `len` bytes with: the prefix table, then the DFA (or, with the
+    /// `vectorscan` feature, the Vectorscan database) once it pays for itself. Threads that
+    /// cross the threshold while it is being built wait for it; the others keep searching with
+    /// the table.
+    fn keyword_pass(&self, len: usize) -> KeywordPass<'_> {
+        #[cfg(feature = "vectorscan")]
+        if let Some(keywords) = self.keywords_vs.get() {
+            return match keywords {
+                Some(keywords) => KeywordPass::Vectorscan(keywords),
+                None => KeywordPass::AhoCorasick(self.keyword_dfa()),
+            };
+        }
+        #[cfg(not(feature = "vectorscan"))]
         if let Some(dfa) = self.keywords_dfa.get() {
-            return Some(dfa);
+            return KeywordPass::AhoCorasick(dfa);
         }
         let searched = self.table_bytes.fetch_add(len, Ordering::Relaxed) + len;
-        (len >= DFA_AFTER || searched >= DFA_AFTER).then(|| {
-            self.keywords_dfa
-                .get_or_init(|| keyword_automaton(&self.keyword_patterns, AhoCorasickKind::DFA))
-        })
+        if len < DFA_AFTER && searched < DFA_AFTER {
+            return KeywordPass::Table;
+        }
+        #[cfg(feature = "vectorscan")]
+        if let Some(keywords) = self
+            .keywords_vs
+            .get_or_init(|| vectorscan::Keywords::new(&self.keyword_patterns).ok())
+        {
+            return KeywordPass::Vectorscan(keywords);
+        }
+        KeywordPass::AhoCorasick(self.keyword_dfa())
+    }
+
+    /// The keyword DFA, built at its first use.
+    fn keyword_dfa(&self) -> &AhoCorasick {
+        self.keywords_dfa
+            .get_or_init(|| keyword_automaton(&self.keyword_patterns, AhoCorasickKind::DFA))
+    }
+
+    /// The Aho-Corasick keyword pass: every occurrence, overlapping, in order of end.
+    fn search_keywords(&self, automaton: &AhoCorasick, blob: &[u8], scratch: &mut Scratch) {
+        for m in automaton.find_overlapping_iter(blob) {
+            self.keyword_occurrence(blob, scratch, m.pattern().as_usize(), m.start(), m.end());
+        }
+    }
+
+    /// Triggers the rules of keyword `pattern`, found at `start..end`, and opens their windows
+    /// around it.
+    #[inline]
+    fn keyword_occurrence(
+        &self,
+        blob: &[u8],
+        scratch: &mut Scratch,
+        pattern: usize,
+        start: usize,
+        end: usize,
+    ) {
+        let rules = self.rules.rules();
+        for &rule in &self.keyword_rules[pattern] {
+            if !scratch.triggered[rule] {
+                scratch.triggered[rule] = true;
+                scratch.order.push(rule);
+                scratch.windows[rule].clear();
+            }
+            if rules[rule].windowed() {
+                add_window(blob, &mut scratch.windows[rule], start, end);
+            }
+        }
     }
 }
 
@@ -353,22 +433,250 @@ mod tests {
 
     /// Large scans switch the keyword pass to a DFA: it must find what the prefix table finds.
     #[test]
-    fn keyword_dfa_and_nfa_find_the_same() {
+    fn keyword_dfa_and_table_find_the_same() {
         let toml = "[[rule]]\nid = \"a\"\nname = \"a\"\nkeywords = [\"key\", \"apikey\"]\n\
                     regex = '''(?i)apikey=([a-z0-9]{8,})'''\n\
                     [[rule]]\nid = \"b\"\nname = \"b\"\nkeywords = [\"keyz_\", \"yz_\"]\n\
                     regex = '''\\b(keyz_[a-z0-9]{8,})'''\n";
         let text = b"x APIKEY=abcd1234efgh\n y = keyz_q1w2e3r4t5\n";
         let small = matcher(toml);
-        let nfa = secrets(&small, text);
+        let table = secrets(&small, text);
         assert!(small.keywords_dfa.get().is_none());
         let mut big = vec![b'.'; DFA_AFTER];
         big.push(b'\n');
         big.extend_from_slice(text);
         let large = matcher(toml);
         let dfa = secrets(&large, &big);
+        #[cfg(not(feature = "vectorscan"))]
         assert!(large.keywords_dfa.get().is_some());
-        assert_eq!(nfa, ["abcd1234efgh", "keyz_q1w2e3r4t5"]);
-        assert_eq!(dfa, nfa);
+        #[cfg(feature = "vectorscan")]
+        assert!(matches!(large.keywords_vs.get(), Some(Some(_))));
+        assert_eq!(table, ["abcd1234efgh", "keyz_q1w2e3r4t5"]);
+        assert_eq!(dfa, table);
+    }
+
+    /// The Vectorscan keyword pass against the Aho-Corasick one: the same (pattern, start, end)
+    /// occurrences, the same triggered rules and windows, the same findings.
+    #[cfg(feature = "vectorscan")]
+    mod vectorscan {
+        use super::*;
+        use crate::matcher::vectorscan::{KeywordScratch, Keywords};
+
+        type Occurrence = (usize, usize, usize);
+
+        fn aho_corasick(patterns: &[String], text: &[u8]) -> Vec<Occurrence> {
+            let automaton = keyword_automaton(patterns, AhoCorasickKind::ContiguousNFA);
+            let mut found: Vec<Occurrence> = automaton
+                .find_overlapping_iter(text)
+                .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+                .collect();
+            found.sort_unstable();
+            found
+        }
+
+        fn vectorscan(
+            keywords: &Keywords,
+            scratch: &mut KeywordScratch,
+            text: &[u8],
+        ) -> Vec<Occurrence> {
+            let mut out = Vec::new();
+            keywords.find(text, scratch, &mut out).expect("scan");
+            let mut found: Vec<Occurrence> = out
+                .iter()
+                .map(|&(end, p)| (p, end - keywords.pattern_len(p), end))
+                .collect();
+            found.sort_unstable();
+            found
+        }
+
+        /// Deterministic texts made of keyword pieces in varied case, so keywords overlap,
+        /// nest and repeat.
+        fn generated_texts(pieces: &[&str], count: usize, len: usize) -> Vec<Vec<u8>> {
+            let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+            let mut next = move || {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state
+            };
+            (0..count)
+                .map(|_| {
+                    let mut text = Vec::new();
+                    while text.len() < len {
+                        let piece = pieces[next() as usize % pieces.len()].as_bytes();
+                        let flips = next();
+                        text.extend(piece.iter().enumerate().map(|(i, &b)| {
+                            if flips >> (i % 64) & 1 == 1 {
+                                b.to_ascii_uppercase()
+                            } else {
+                                b.to_ascii_lowercase()
+                            }
+                        }));
+                    }
+                    text
+                })
+                .collect()
+        }
+
+        #[test]
+        fn same_occurrences_on_overlapping_nested_and_case_varied_keywords() {
+            let patterns: Vec<String> = ["key", "apikey", "api_key", "keyz_", "yz_", "eyz", "k.y"]
+                .iter()
+                .map(|p| p.to_string())
+                .collect();
+            let keywords = Keywords::new(&patterns).expect("compiles");
+            let mut scratch = KeywordScratch::default();
+            let pieces = [
+                "key", "API_KEY", "apikey", "keyz_", "ke", "y", "z_", "api", "_", "k.y", "kxy",
+                "\n", " ", "=", "\u{e9}", "\0",
+            ];
+            let texts = generated_texts(&pieces, 200, 600);
+            let mut total = 0;
+            for text in &texts {
+                let expected = aho_corasick(&patterns, text);
+                total += expected.len();
+                assert_eq!(vectorscan(&keywords, &mut scratch, text), expected);
+            }
+            assert!(total > 10_000, "{total} occurrences");
+            let fixed = b"APIKEY api_key ApI_kEy keyz_keyz_ KEYKEYKEY kkey k.y kXy yz_yz_";
+            let expected = aho_corasick(&patterns, fixed);
+            assert_eq!(vectorscan(&keywords, &mut scratch, fixed), expected);
+            assert!(vectorscan(&keywords, &mut scratch, b"").is_empty());
+        }
+
+        fn builtin_examples(rules: &[Rule]) -> Vec<String> {
+            rules
+                .iter()
+                .flat_map(|r| {
+                    r.examples
+                        .iter()
+                        .map(|e| e.text().to_string())
+                        .chain(r.negative_examples.iter().cloned())
+                })
+                .collect()
+        }
+
+        #[test]
+        fn same_occurrences_for_builtin_keywords_on_rule_examples() {
+            let matcher = Matcher::new(RuleSet::builtin().unwrap());
+            let patterns = &matcher.keyword_patterns;
+            let keywords = Keywords::new(patterns).expect("built-in keywords compile");
+            let mut scratch = KeywordScratch::default();
+            let examples = builtin_examples(matcher.rules());
+            let mut total = 0;
+            for text in &examples {
+                let expected = aho_corasick(patterns, text.as_bytes());
+                total += expected.len();
+                assert_eq!(
+                    vectorscan(&keywords, &mut scratch, text.as_bytes()),
+                    expected,
+                    "{text:?}"
+                );
+            }
+            let all = examples.join("\n");
+            let expected = aho_corasick(patterns, all.as_bytes());
+            assert_eq!(
+                vectorscan(&keywords, &mut scratch, all.as_bytes()),
+                expected
+            );
+            assert!(total > examples.len(), "{total} occurrences");
+        }
+
+        /// Triggered rules and windows from each pass, then the findings of a whole scan.
+        #[test]
+        fn same_windows_and_findings_for_builtin_rules() {
+            let matcher = Matcher::new(RuleSet::builtin().unwrap());
+            let examples = builtin_examples(matcher.rules());
+            let mut blob = examples.join("\n").into_bytes();
+            while blob.len() < DFA_AFTER {
+                blob.extend_from_slice(b"\n");
+                blob.extend_from_slice(examples.join("\n").as_bytes());
+            }
+            let keywords = Keywords::new(&matcher.keyword_patterns).unwrap();
+            let pass = |vectorscan: bool| {
+                let rules = matcher.rules();
+                let mut scratch = Scratch::default();
+                scratch.triggered.resize(rules.len(), false);
+                scratch.windows.resize_with(rules.len(), Vec::new);
+                if vectorscan {
+                    let mut out = Vec::new();
+                    keywords
+                        .find(&blob, &mut scratch.vectorscan, &mut out)
+                        .unwrap();
+                    for &(end, p) in &out {
+                        matcher.keyword_occurrence(
+                            &blob,
+                            &mut scratch,
+                            p,
+                            end - keywords.pattern_len(p),
+                            end,
+                        );
+                    }
+                } else {
+                    matcher.keywords.for_each(&blob, |p, start, end| {
+                        matcher.keyword_occurrence(&blob, &mut scratch, p, start, end)
+                    });
+                }
+                scratch.order.sort_unstable();
+                scratch
+                    .order
+                    .iter()
+                    .map(|&r| (r, scratch.windows[r].clone()))
+                    .collect::<Vec<_>>()
+            };
+            let with_ac = pass(false);
+            assert!(with_ac.len() > matcher.rules().len() / 2);
+            assert_eq!(pass(true), with_ac);
+
+            // A whole scan: the first blob is searched with the prefix table, the second (over the
+            // threshold) with Vectorscan.
+            let small = examples.join("\n");
+            let mut scratch = Scratch::default();
+            let mut nfa = Vec::new();
+            matcher.scan(small.as_bytes(), None, &mut scratch, &mut nfa);
+            assert!(matcher.keywords_vs.get().is_none());
+            let mut big = small.clone().into_bytes();
+            big.resize(big.len() + DFA_AFTER, b' ');
+            let mut vs = Vec::new();
+            matcher.scan(&big, None, &mut scratch, &mut vs);
+            assert!(matches!(matcher.keywords_vs.get(), Some(Some(_))));
+            assert!(matcher.keywords_dfa.get().is_none());
+            assert!(!nfa.is_empty());
+            assert_eq!(vs, nfa);
+            // The same scratch with another matcher: its Vectorscan scratch is reallocated.
+            let other = Matcher::new(RuleSet::builtin().unwrap());
+            let mut again = Vec::new();
+            other.scan(&big, None, &mut scratch, &mut again);
+            assert_eq!(again, nfa);
+            matcher.scan(&big, None, &mut scratch, &mut again);
+            assert_eq!(again, nfa);
+        }
+
+        /// A keyword Vectorscan cannot compile (here an empty one, which matches the empty
+        /// buffer) leaves the Aho-Corasick DFA in charge instead of panicking; a NUL byte is
+        /// escaped, not an error.
+        #[test]
+        fn compile_error_falls_back_to_aho_corasick() {
+            let patterns = vec![String::new(), "key".to_string()];
+            assert!(Keywords::new(&patterns).is_err());
+            assert!(Keywords::new(&[]).is_err());
+            let nul = vec!["ab\0c".to_string()];
+            let keywords = Keywords::new(&nul).expect("a NUL byte is escaped");
+            let text = b"xAB\0Cab\0c";
+            let found = vectorscan(&keywords, &mut KeywordScratch::default(), text);
+            assert_eq!(found, aho_corasick(&nul, text));
+            assert_eq!(found.len(), 2);
+            let mut m = matcher(
+                "[[rule]]\nid = \"a\"\nname = \"a\"\nkeywords = [\"apikey\"]\n\
+                 regex = '''(?i)apikey=([a-z0-9]{8,})'''\n",
+            );
+            m.keyword_patterns.push(String::new());
+            m.keyword_rules.push(Vec::new());
+            let mut big = vec![b'.'; DFA_AFTER];
+            big.extend_from_slice(b"\nx APIKEY=abcd1234efgh\n");
+            assert_eq!(secrets(&m, &big), ["abcd1234efgh"]);
+            assert!(matches!(m.keywords_vs.get(), Some(None)));
+            assert!(m.keywords_dfa.get().is_some());
+        }
     }
 }

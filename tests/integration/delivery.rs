@@ -53,6 +53,8 @@ fn the_image_is_multi_stage_runs_as_non_root_with_keyhound_as_entrypoint() {
         .collect();
     assert_eq!(stages.len(), 2, "a builder and a final stage: {stages:?}");
     assert!(text.contains("cargo build --release --locked"));
+    // The image's binary has the Vectorscan keyword pass; its build tools stay in the builder.
+    assert!(text.contains("--features vectorscan"));
     let final_stage = &text[text.rfind("\nFROM ").expect("a final stage")..];
     assert!(
         final_stage.contains("COPY --from=build"),
@@ -168,6 +170,11 @@ fn ci_runs_the_readmes_test_command() {
     assert!(ci.contains("bash tests/run.sh"));
     assert!(ci.contains("cargo fmt --check"));
     assert!(ci.contains("cargo clippy --locked --all-targets -- -D warnings"));
+    // The `vectorscan` feature is linted and tested too (tests/run.sh installs its build tools).
+    assert!(ci.contains("cargo clippy --locked --all-targets --features vectorscan -- -D warnings"));
+    let run = read("tests/run.sh");
+    assert!(run.contains("cargo test --locked --features vectorscan"));
+    assert!(run.contains("apt-get install"));
     // Nothing reads the folder beside our own checkout: a user's clone has none.
     let beside = concat!("..", "/shared");
     assert!(!ci.contains(beside) && !read("tests/run.sh").contains(beside));
