@@ -17,6 +17,9 @@ def findings(path):
     with open(path, encoding="utf-8") as f:
         text = f.read()
     items = json.loads(text) if text.strip() else []
+    # Reports since schema version 2 are an object holding the list.
+    if isinstance(items, dict):
+        items = items.get("findings") or []
     out = set()
     for item in items:
         for loc in item.get("locations") or [item]:
