@@ -70,5 +70,10 @@ fn main() {
             .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     };
     write("builtin_rules.rs", code.as_bytes());
+    let examples = rules::embedded::split_examples(&mut files);
     write("builtin_rules.bin", &rules::embedded::encode(&files));
+    write(
+        "builtin_examples.bin",
+        &rules::embedded::encode_examples(&examples),
+    );
 }

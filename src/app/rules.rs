@@ -96,7 +96,11 @@ pub(super) fn live_check(rule: &crate::rules::Rule) -> String {
 }
 
 pub(super) fn rules_check(load: &LoadOptions, select: &RuleSelection) -> Result<ExitCode> {
-    let mut rules = RuleSet::load(load)?;
+    let load = LoadOptions {
+        examples: true,
+        ..load.clone()
+    };
+    let mut rules = RuleSet::load(&load)?;
     select.apply(&mut rules, &[], load.builtin)?;
     let mut failures = examples::check_all(&rules);
     failures.extend(replay::replay_all(&rules));

@@ -469,6 +469,8 @@ pub fn rule_select(args: &RuleArgs) -> RuleSelection {
 pub fn rule_load(args: &RuleArgs) -> LoadOptions {
     LoadOptions {
         builtin: !args.no_builtin_rules,
+        // `rules check` asks for them itself; nothing else reads them.
+        examples: false,
         paths: args.rule_paths.clone(),
         extra: Vec::new(),
         repository: Vec::new(),

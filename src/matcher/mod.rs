@@ -322,7 +322,7 @@ fn scan_rule(
     let group = rule.secret_group();
     let max_len = rule.max_secret_len.unwrap_or(usize::MAX);
     let haystack = &blob[lo..hi];
-    for regex in rule.regexes() {
+    for regex in rule.candidate_regexes(haystack) {
         for caps in regex.captures_iter(haystack) {
             let Some(secret) = caps.get_group(group) else {
                 continue;

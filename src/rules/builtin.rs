@@ -13,20 +13,45 @@ pub const NAMES: &[&str] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"
 /// The pre-parsed rule files, as `build.rs` wrote them.
 const ENCODED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/builtin_rules.bin"));
 
-/// The embedded rule files, decoded.
-pub fn files() -> Result<Vec<EmbeddedFile>, RuleError> {
-    embedded::decode(ENCODED).map_err(|e| RuleError::Invalid {
+/// Every built-in rule's examples and recorded answers, in rule order (see
+/// [`embedded::EmbeddedExamples`]).
+const EXAMPLES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/builtin_examples.bin"));
+
+fn build_error(e: impl std::fmt::Display) -> RuleError {
+    RuleError::Invalid {
         file: "builtin".into(),
         line: 0,
         rule: None,
         message: format!("the embedded rules do not decode (a build error): {e}"),
-    })
+    }
 }
 
-/// Every built-in rule, in file order, ready for the matcher (origin `builtin:FILE`).
-pub fn rules() -> Result<Vec<Rule>, RuleError> {
+/// The embedded rule files, decoded, with their examples and recorded answers when
+/// `examples` is set (only `rules check` and tests read them).
+pub fn files(examples: bool) -> Result<Vec<EmbeddedFile>, RuleError> {
+    let mut files = embedded::decode(ENCODED).map_err(build_error)?;
+    if examples {
+        let mut taken = embedded::decode_examples(EXAMPLES)
+            .map_err(build_error)?
+            .into_iter();
+        for rule in files.iter_mut().flat_map(|f| f.rules.iter_mut()) {
+            let next = taken
+                .next()
+                .ok_or_else(|| build_error("fewer examples than rules"))?;
+            embedded::restore_examples(&mut rule.spec, next);
+        }
+        if taken.next().is_some() {
+            return Err(build_error("more examples than rules"));
+        }
+    }
+    Ok(files)
+}
+
+/// Every built-in rule, in file order, ready for the matcher (origin `builtin:FILE`); with
+/// `examples`, also each rule's examples and its live check's recorded answers.
+pub fn rules(examples: bool) -> Result<Vec<Rule>, RuleError> {
     let mut out = Vec::new();
-    for file in files()? {
+    for file in files(examples)? {
         let origin = format!("builtin:{}", file.name);
         let provider = file
             .provider
@@ -69,7 +94,7 @@ mod tests {
             .filter(|n| n.ends_with(".toml"))
             .collect();
         on_disk.sort();
-        let embedded: Vec<String> = files().unwrap().into_iter().map(|f| f.name).collect();
+        let embedded: Vec<String> = files(true).unwrap().into_iter().map(|f| f.name).collect();
         assert_eq!(on_disk, NAMES, "rules/ and builtin::NAMES differ");
         assert_eq!(on_disk, embedded, "rules/ and the embedded rules differ");
     }
@@ -124,7 +149,7 @@ mod tests {
 
     #[test]
     fn every_file_names_its_provider_and_has_rules() {
-        for file in files().unwrap() {
+        for file in files(true).unwrap() {
             let name = &file.name;
             assert!(!file.rules.is_empty(), "{name} has no rules");
             assert!(

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::spec::{ProviderSpec, RuleFileSpec, RuleSpec};
+use super::spec::{ExampleSpec, ProviderSpec, RuleFileSpec, RuleSpec, VerifyTestSpec};
 
 /// One rule file, pre-parsed.
 #[derive(Debug, Serialize, Deserialize)]
@@ -39,6 +39,9 @@ pub struct Groups {
     /// The most newlines a match can hold between its ends ([`interior_newlines`]); `None`
     /// for no bound. Decides whether the rule searches its keywords' lines or whole files.
     pub newlines: Option<u32>,
+    /// The regex with its long bounded repeats made unbounded ([`screen_pattern`]), when it
+    /// has any.
+    pub screen: Option<String>,
 }
 
 /// Parses a regex (without building it) to validate its syntax, count its capture groups and
@@ -56,7 +59,65 @@ pub fn capture_groups(pattern: &str) -> Result<Groups, String> {
         count: hir.properties().explicit_captures_len(),
         names,
         newlines: interior_newlines(&hir),
+        screen: screen_pattern(pattern),
     })
+}
+
+/// Repeats whose upper bound exceeds their lower bound by more than this are relaxed in a
+/// screen: below it the states saved do not pay for a second regex.
+const RELAX_SPAN: u32 = 2;
+
+/// A *screen* for a rule regex: the regex with every repeat `{m,n}` whose span exceeds
+/// [`RELAX_SPAN`] written `{m,}`; `None` when there is no such repeat (or the pattern does not
+/// parse: validation says why).
+///
+/// Why: a long bounded repeat (`[A-Za-z0-9]{16,1024}`) compiles to a state per repetition, and
+/// those were most of the cost of building a rule's regexes (which a one-file scan pays for
+/// every rule its file triggers) and of the lazy DFAs' memory. The screen matches everything
+/// the regex matches (and more) and is small; the matcher builds and runs the regex itself
+/// only where the screen matches, which real code rarely does, so results are the regex's.
+/// The rewrite is made in the pattern's own text (from the syntax tree's spans), so the
+/// screen is as short to parse as the regex.
+pub fn screen_pattern(pattern: &str) -> Option<String> {
+    let ast = regex_syntax::ast::parse::Parser::new()
+        .parse(pattern)
+        .ok()?;
+    let mut edits = Vec::new();
+    long_repeats(&ast, &mut edits);
+    if edits.is_empty() {
+        return None;
+    }
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut out = pattern.to_string();
+    for (start, end, text) in edits {
+        out.replace_range(start..end, &text);
+    }
+    Some(out)
+}
+
+/// The byte range and replacement text of every long bounded repeat's operator in `ast`.
+fn long_repeats(ast: &regex_syntax::ast::Ast, edits: &mut Vec<(usize, usize, String)>) {
+    use regex_syntax::ast::{Ast, RepetitionKind, RepetitionRange};
+    match ast {
+        Ast::Repetition(rep) => {
+            if let RepetitionKind::Range(RepetitionRange::Bounded(min, max)) = rep.op.kind {
+                if max.saturating_sub(min) > RELAX_SPAN {
+                    let lazy = if rep.greedy { "" } else { "?" };
+                    let span = rep.op.span;
+                    edits.push((
+                        span.start.offset,
+                        span.end.offset,
+                        format!("{{{min},}}{lazy}"),
+                    ));
+                }
+            }
+            long_repeats(&rep.ast, edits);
+        }
+        Ast::Group(group) => long_repeats(&group.ast, edits),
+        Ast::Alternation(alt) => alt.asts.iter().for_each(|a| long_repeats(a, edits)),
+        Ast::Concat(cat) => cat.asts.iter().for_each(|a| long_repeats(a, edits)),
+        _ => {}
+    }
 }
 
 /// The newlines a match can hold away from its first and last byte. Most rules bound their
@@ -182,6 +243,53 @@ pub fn embed(name: &str, text: &str) -> Result<EmbeddedFile, String> {
 /// The compact binary form of the embedded files.
 pub fn encode(files: &[EmbeddedFile]) -> Vec<u8> {
     postcard::to_allocvec(files).expect("rule specs serialize to memory")
+}
+
+/// What only `rules check` reads of a rule: its examples and its live check's recorded
+/// answers. They are three fifths of the rules' bytes, and decoding them was a fifth of a
+/// one-file scan, so they are embedded apart and a scan never decodes them.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct EmbeddedExamples {
+    pub examples: Vec<ExampleSpec>,
+    pub negative_examples: Vec<String>,
+    pub tests: Vec<VerifyTestSpec>,
+}
+
+/// Takes every rule's examples and recorded answers out of `files`, in file and rule order.
+pub fn split_examples(files: &mut [EmbeddedFile]) -> Vec<EmbeddedExamples> {
+    let mut out = Vec::new();
+    for rule in files.iter_mut().flat_map(|f| f.rules.iter_mut()) {
+        let spec = &mut rule.spec;
+        out.push(EmbeddedExamples {
+            examples: std::mem::take(&mut spec.examples),
+            negative_examples: std::mem::take(&mut spec.negative_examples),
+            tests: spec
+                .verify
+                .as_mut()
+                .map(|v| std::mem::take(&mut v.get_mut().tests))
+                .unwrap_or_default(),
+        });
+    }
+    out
+}
+
+/// Puts back into a rule what [`split_examples`] took out of it.
+pub fn restore_examples(spec: &mut RuleSpec, taken: EmbeddedExamples) {
+    spec.examples = taken.examples;
+    spec.negative_examples = taken.negative_examples;
+    if let Some(v) = spec.verify.as_mut() {
+        v.get_mut().tests = taken.tests;
+    }
+}
+
+/// Writes what [`split_examples`] took, for [`decode_examples`].
+pub fn encode_examples(examples: &[EmbeddedExamples]) -> Vec<u8> {
+    postcard::to_allocvec(examples).expect("rule examples serialize to memory")
+}
+
+/// Reads back what [`encode_examples`] wrote.
+pub fn decode_examples(bytes: &[u8]) -> Result<Vec<EmbeddedExamples>, postcard::Error> {
+    postcard::from_bytes(bytes)
 }
 
 /// Reads back what [`encode`] wrote.

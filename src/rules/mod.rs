@@ -19,7 +19,7 @@ pub mod spec;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use aho_corasick::AhoCorasick;
 pub(crate) use embedded::line_of;
@@ -263,9 +263,71 @@ pub struct Rule {
     /// beside the secret for live checks that need a second value.
     pub capture_names: Vec<String>,
     patterns: Vec<String>,
+    /// Each pattern's screen, where it has one.
+    screen_patterns: Vec<Option<String>>,
     secret_group: usize,
-    compiled: OnceLock<Result<Vec<RuleRegex>, String>>,
+    compiled: OnceLock<Vec<Compiled>>,
     windowed: bool,
+}
+
+/// One pattern of a rule, compiled in two steps: its screen
+/// ([`embedded::screen_pattern`]), then, only for a haystack the screen matches, the pattern
+/// itself.
+#[derive(Debug, Clone)]
+struct Compiled {
+    /// `None` when the pattern has no repeat worth relaxing: then it is its own screen.
+    screen: Option<Arc<Screen>>,
+    exact: OnceLock<Result<RuleRegex, String>>,
+}
+
+type ScreenCache = regex_automata::hybrid::dfa::Cache;
+type MakeCache = Box<dyn Fn() -> ScreenCache + Send + Sync>;
+
+/// A screen, compiled: asked only whether it matches somewhere, so it is one forward lazy DFA
+/// (a regex that can also say where a match starts and what it captured builds a reverse
+/// automaton and several engines more, which doubled the cost of building a screen).
+#[derive(Debug)]
+struct Screen {
+    dfa: regex_automata::hybrid::dfa::DFA,
+    /// The lazy DFA's state cache, one per scanning thread.
+    caches: regex_automata::util::pool::Pool<ScreenCache, MakeCache>,
+}
+
+impl Screen {
+    fn new(pattern: &str) -> Result<Screen, String> {
+        use regex_automata::nfa::thompson;
+        let nfa = thompson::Compiler::new()
+            .syntax(
+                regex_automata::util::syntax::Config::new()
+                    .unicode(false)
+                    .utf8(false),
+            )
+            .configure(
+                thompson::Config::new()
+                    .which_captures(thompson::WhichCaptures::None)
+                    .nfa_size_limit(Some(32 * (1 << 20))),
+            )
+            .build(pattern)
+            .map_err(|e| e.to_string())?;
+        let dfa = regex_automata::hybrid::dfa::Builder::new()
+            .build_from_nfa(nfa)
+            .map_err(|e| e.to_string())?;
+        let for_caches = dfa.clone();
+        Ok(Screen {
+            dfa,
+            caches: regex_automata::util::pool::Pool::new(Box::new(move || {
+                for_caches.create_cache()
+            })),
+        })
+    }
+
+    /// False only when no match can be in `haystack`; a search the lazy DFA gives up on
+    /// says "maybe", and the exact pattern decides.
+    fn may_match(&self, haystack: &[u8]) -> bool {
+        let mut cache = self.caches.get();
+        let input = regex_automata::Input::new(haystack).earliest(true);
+        !matches!(self.dfa.try_search_fwd(&mut cache, &input), Ok(None))
+    }
 }
 
 impl Rule {
@@ -287,13 +349,26 @@ impl Rule {
         &self.patterns
     }
 
-    /// The compiled regexes, built on first use. Syntax was validated at load time, so an error
+    /// The exact regexes, built on first use. Syntax was validated at load time, so an error
     /// here can only be a size limit; it is reported once by the caller via [`Rule::compile`].
-    pub fn regexes(&self) -> &[RuleRegex] {
-        match self.compile() {
-            Ok(r) => r,
-            Err(_) => &[],
-        }
+    pub fn regexes(&self) -> impl Iterator<Item = &RuleRegex> + '_ {
+        (0..self.patterns.len()).filter_map(|i| self.exact(i))
+    }
+
+    /// The exact regexes that can match in `haystack`: a pattern whose screen finds nothing
+    /// there is passed over without building (or running) the pattern itself.
+    pub fn candidate_regexes<'r>(
+        &'r self,
+        haystack: &'r [u8],
+    ) -> impl Iterator<Item = &'r RuleRegex> + 'r {
+        self.screens().iter().enumerate().filter_map(move |(i, c)| {
+            if let Some(screen) = &c.screen {
+                if !screen.may_match(haystack) {
+                    return None;
+                }
+            }
+            self.exact(i)
+        })
     }
 
     /// Whether the regexes are built already.
@@ -301,19 +376,48 @@ impl Rule {
         self.compiled.get().is_some()
     }
 
-    /// Builds the regexes now (idempotent); `rules check` uses this to surface size-limit errors.
-    pub fn compile(&self) -> Result<&[RuleRegex], &str> {
-        self.compiled
+    /// Builds every regex now (idempotent); `rules check` uses this to surface size-limit
+    /// errors.
+    pub fn compile(&self) -> Result<(), String> {
+        for i in 0..self.patterns.len() {
+            self.exact_result(i)?;
+        }
+        Ok(())
+    }
+
+    /// A screen that cannot be built (a size limit) is left out: the exact pattern then runs
+    /// everywhere, as it would without screens.
+    /// Only rules that search their keywords' lines have screens: a whole-file rule's exact
+    /// pattern skips ahead with its literal prefilter, which a screen would not.
+    fn screens(&self) -> &[Compiled] {
+        self.compiled.get_or_init(|| {
+            let windowed = self.windowed();
+            self.screen_patterns
+                .iter()
+                .map(|p| Compiled {
+                    screen: p
+                        .as_ref()
+                        .filter(|_| windowed)
+                        .and_then(|p| Screen::new(p).ok())
+                        .map(Arc::new),
+                    exact: OnceLock::new(),
+                })
+                .collect()
+        })
+    }
+
+    fn exact(&self, i: usize) -> Option<&RuleRegex> {
+        self.exact_result(i).ok()
+    }
+
+    fn exact_result(&self, i: usize) -> Result<&RuleRegex, String> {
+        self.screens()[i]
+            .exact
             .get_or_init(|| {
-                let windowed = self.windowed();
-                self.patterns
-                    .iter()
-                    .map(|p| build_rule_regex(p, !windowed).map_err(|e| e.to_string()))
-                    .collect()
+                build_rule_regex(&self.patterns[i], !self.windowed()).map_err(|e| e.to_string())
             })
             .as_ref()
-            .map(|v| v.as_slice())
-            .map_err(|e| e.as_str())
+            .map_err(|e| e.clone())
     }
 }
 
@@ -370,6 +474,9 @@ pub struct RuleSet {
 pub struct LoadOptions {
     /// Include the rules embedded in the binary.
     pub builtin: bool,
+    /// With the built-in rules' examples and recorded answers: only `rules check` reads them,
+    /// and a scan's start-up should not pay for decoding them.
+    pub examples: bool,
     /// User rule files, or directories of `*.toml` files.
     pub paths: Vec<PathBuf>,
     /// Rules compiled already (the `[[rule]]` tables of the user's config files); like user
@@ -381,10 +488,11 @@ pub struct LoadOptions {
 }
 
 impl RuleSet {
-    /// The embedded rules only.
+    /// The embedded rules only, with their examples.
     pub fn builtin() -> Result<RuleSet, RuleError> {
         RuleSet::load(&LoadOptions {
             builtin: true,
+            examples: true,
             ..LoadOptions::default()
         })
     }
@@ -395,7 +503,7 @@ impl RuleSet {
     pub fn load(opts: &LoadOptions) -> Result<RuleSet, RuleError> {
         let mut set = RuleSet::default();
         if opts.builtin {
-            for rule in builtin::rules()? {
+            for rule in builtin::rules(opts.examples)? {
                 set.insert(rule)?;
             }
         }
@@ -650,6 +758,8 @@ fn rule_from_spec(
     let mut secret_group = None;
     let mut named_groups = Vec::with_capacity(patterns.len());
     let windowed = !rs.whole_file && groups.iter().all(|g| g.newlines.is_some_and(|n| n <= 1));
+    let mut groups = groups;
+    let screen_patterns = groups.iter_mut().map(|g| g.screen.take()).collect();
     let builtin = origin.starts_with("builtin:");
     for (
         pattern,
@@ -739,6 +849,7 @@ fn rule_from_spec(
         verify,
         capture_names,
         patterns,
+        screen_patterns,
         secret_group: secret_group.unwrap_or(0),
         compiled: OnceLock::new(),
         windowed,
@@ -861,5 +972,48 @@ mod tests {
         assert_eq!(n(r"(?:a\nb|c)"), Some(1));
         assert_eq!(n(r"[^x]KEY[\s\S]{0,3}[^x]"), Some(3));
         assert_eq!(n(r"(?s)BEGIN.*END"), None);
+    }
+
+    #[test]
+    fn screens_relax_only_long_bounded_repeats() {
+        let screen = |p: &str| embedded::screen_pattern(p).map(|s| hir(&s));
+        assert!(screen(r"key=([a-z]{4,6}x{2}y?)").is_none());
+        assert!(screen(r"key=([a-z]{16,})").is_none());
+        assert_eq!(
+            screen(r"(?i)key=((?:\d{1,2}\|)?[a-z]{16,256}=*)").unwrap(),
+            hir(r"(?i)key=((?:\d{1,2}\|)?[a-z]{16,}=*)")
+        );
+        assert_eq!(
+            screen(r"(?:a|b[0-9]{0,100}?)+x\b").unwrap(),
+            hir(r"(?:a|b[0-9]*?)+x\b")
+        );
+        assert_eq!(
+            embedded::screen_pattern(r"[{]x{2,99}\{1,200\}(?:y{0,40}){3,4}").unwrap(),
+            r"[{]x{2,}\{1,200\}(?:y{0,}){3,4}"
+        );
+    }
+
+    #[test]
+    fn a_screened_pattern_keeps_its_bounds_and_is_built_only_when_needed() {
+        let text = "[[rule]]\nid = \"t-k\"\nname = \"x\"\nkeywords = [\"tok_\"]\nregex = 'tok_([a-z]{16,64})\\b'\n";
+        let rules = parse_rule_file("f.toml", text).unwrap();
+        let rule = &rules[0];
+        let found = |hay: &str| {
+            rule.candidate_regexes(hay.as_bytes())
+                .flat_map(|r| r.find_iter(hay.as_bytes()))
+                .map(|m| m.len())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(found("x = 'nothing here'"), Vec::<usize>::new());
+        assert!(
+            rule.screens()[0].exact.get().is_none(),
+            "a haystack the screen rejects must not build the exact regex"
+        );
+        assert_eq!(found(&format!("tok_{}", "a".repeat(20))), vec![24]);
+        // The screen's `{16,}` matches 100 letters; the rule's `{16,64}` does not.
+        assert_eq!(
+            found(&format!("tok_{} ", "a".repeat(100))),
+            Vec::<usize>::new()
+        );
     }
 }
