@@ -529,9 +529,17 @@ pub fn findings_from(hits: Vec<Hit>, rules: &[Rule]) -> Vec<Finding> {
         .into_iter()
         .map(|((rule, _), finding)| (rule, finding))
         .collect();
-    keyed.par_iter_mut().for_each(|(rule, f)| {
-        f.fingerprint = fingerprint_for(&rules[*rule], f.secret.expose());
-    });
+    // A guessable secret's fingerprint is a deliberately slow hash: several share the cores.
+    // One or none does not start rayon's threads (a tenth of a one-file scan's time).
+    if keyed.len() > 1 {
+        keyed.par_iter_mut().for_each(|(rule, f)| {
+            f.fingerprint = fingerprint_for(&rules[*rule], f.secret.expose());
+        });
+    } else {
+        for (rule, f) in &mut keyed {
+            f.fingerprint = fingerprint_for(&rules[*rule], f.secret.expose());
+        }
+    }
     let mut findings: Vec<Finding> = keyed.into_iter().map(|(_, f)| f).collect();
     for f in &mut findings {
         // Oldest commit first (history), so the first location is where the key appeared.

@@ -76,6 +76,21 @@ where
             entry.depth() == 0 || (entry.file_name() != ".git" && !excluded(entry, &exclude, &base))
         });
     let done: Mutex<Vec<V>> = Mutex::new(Vec::new());
+    // Files named one by one (a pre-commit hook's call) leave nothing to walk: the parallel
+    // walker's threads, and an idle one's 1 ms sleeps waiting for work, were a tenth of a
+    // one-file scan. They are read in order on this thread instead, through the same filters.
+    if roots.iter().all(|r| r.is_file()) {
+        let mut thread = ThreadState {
+            visitor: Some(make()),
+            buf: Vec::new(),
+            done: &done,
+        };
+        for entry in builder.build() {
+            thread.visit(entry, opts);
+        }
+        drop(thread);
+        return done.into_inner().unwrap_or_else(|e| e.into_inner());
+    }
     builder.build_parallel().run(|| {
         let mut thread = ThreadState {
             visitor: Some(make()),
