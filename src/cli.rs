@@ -592,12 +592,12 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 
 /// `10s`, `500ms`, `2m`, `1h`, `1d`, or plain seconds (`10`, `0.5`); at most 24h.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    crate::config::duration::parse(text).map_err(|e| format!("`{text}`: {e}"))
+    crate::duration::parse(text).map_err(|e| format!("`{text}`: {e}"))
 }
 
 /// `--verify-cache-ttl`: the duration grammar, up to 365 days (`7d`).
 pub fn parse_cache_ttl(text: &str) -> Result<Duration, String> {
-    crate::config::duration::parse_cache_ttl(text).map_err(|e| format!("`{text}`: {e}"))
+    crate::duration::parse_cache_ttl(text).map_err(|e| format!("`{text}`: {e}"))
 }
 
 /// `2024-01-31` (its first second, UTC) or RFC 3339, as Unix seconds.

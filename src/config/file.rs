@@ -741,9 +741,9 @@ fn parse_duration(value: &toml::Value) -> Result<Duration, String> {
     let bad =
         |why: String| format!("`{value}`: {why} (a duration such as \"10s\", \"500ms\" or \"2m\")");
     match value {
-        toml::Value::Integer(n) => super::duration::from_scaled(*n as f64, 1.0).map_err(bad),
-        toml::Value::Float(f) => super::duration::from_scaled(*f, 1.0).map_err(bad),
-        toml::Value::String(t) => super::duration::parse(t).map_err(bad),
+        toml::Value::Integer(n) => crate::duration::from_scaled(*n as f64, 1.0).map_err(bad),
+        toml::Value::Float(f) => crate::duration::from_scaled(*f, 1.0).map_err(bad),
+        toml::Value::String(t) => crate::duration::parse(t).map_err(bad),
         _ => Err(bad("not a duration".into())),
     }
 }

@@ -2,7 +2,6 @@
 //! the pipeline uses. Nothing past this module reads a flag or the config file. A flag wins
 //! over the config file, which wins over keyhound's defaults.
 
-pub mod duration;
 pub mod file;
 pub mod hook;
 

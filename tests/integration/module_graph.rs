@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 const ALLOWED: &[(&str, &[&str])] = &[
     // The leaves: they know nothing of each other.
     ("decode", &[]),
+    // The duration grammar the command line and the config file share.
+    ("duration", &[]),
     ("progress", &[]),
     ("rules", &[]),
     ("source", &[]),
@@ -29,14 +31,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("audit", &["finding", "rules"]),
     // `rules check`: the rules' examples through the matcher, recorded answers through verify.
     ("selftest", &["finding", "matcher", "rules", "verify"]),
-    // What was typed (cli) and what it means (config). cli names config only for the duration
-    // grammar the config file shares, report to convert `--format` into the report's own
-    // format, and source for `--platform`.
-    ("cli", &["config", "report", "source"]),
+    // What was typed (cli) and what it means (config): config reads cli, never the other way.
+    // cli names report to convert `--format` into the report's own format, and source for
+    // `--platform`.
+    ("cli", &["duration", "report", "source"]),
     (
         "config",
         &[
-            "cli", "decode", "report", "rules", "scan", "source", "suppress", "verify",
+            "cli", "decode", "duration", "report", "rules", "scan", "source", "suppress", "verify",
         ],
     ),
     // The commands (`audit` and `merge` among them): they wire the stages together.
