@@ -58,8 +58,15 @@ pub(super) struct Odb {
 impl Odb {
     /// Opens the object database of the git directory `git_dir` (alternates included),
     /// isolated: no configuration outside the repository is read, no hook or filter run.
+    ///
+    /// Replace refs (`refs/replace/*`) are ignored, whatever the repository's configuration
+    /// says: an object is read as it is stored, as libgit2 and `git cat-file
+    /// --batch-all-objects` read it, so that a replace ref cannot show the scanner a clean
+    /// blob in place of one that holds a key.
     pub(super) fn open(git_dir: &Path) -> Result<Odb, OdbError> {
-        let repo = gix::open_opts(git_dir, gix::open::Options::isolated())
+        let options =
+            gix::open::Options::isolated().config_overrides(["core.useReplaceRefs=false"]);
+        let repo = gix::open_opts(git_dir, options)
             .map_err(|e| err("opening the repository with gitoxide", e))?;
         Ok(Odb {
             repo: repo.into_sync(),
@@ -830,6 +837,33 @@ mod tests {
             &s.reason,
             SkipReason::Unreadable(m) if m.contains(&sub.to_string())
         )));
+    }
+
+    #[test]
+    fn a_replace_ref_does_not_hide_a_blob() {
+        let g = generated(13);
+        let inv = inventory(&g.repo, &Selection::All).unwrap();
+        let hidden = &inv.blobs[0];
+        let clean = g.repo.blob(b"nothing to see\n").unwrap();
+        let name = format!("refs/replace/{}", hidden.oid);
+        g.repo.reference(&name, clean, false, "replace").unwrap();
+        g.repo
+            .config()
+            .unwrap()
+            .set_bool("core.useReplaceRefs", true)
+            .unwrap();
+        let original = g.repo.find_blob(hidden.oid).unwrap().content().to_vec();
+        assert_ne!(original, b"nothing to see\n");
+        // What gitoxide would show by default: the replacement.
+        let naive = gix::open_opts(g.repo.path(), gix::open::Options::isolated()).unwrap();
+        let replaced = naive.find_object(to_gix(hidden.oid).unwrap()).unwrap();
+        assert_eq!(replaced.data, b"nothing to see\n");
+        let odb = Odb::open(g.repo.path()).unwrap();
+        let make = || Collect(Vec::new());
+        let (got, rest) = read_blobs(&odb, &inv, 1 << 20, 1, true, &make).unwrap();
+        assert!(rest.is_empty());
+        let got = seen(got.visitors);
+        assert!(got.contains(&(0, original)));
     }
 
     #[test]
