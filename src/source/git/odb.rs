@@ -866,6 +866,58 @@ mod tests {
         assert!(got.contains(&(0, original)));
     }
 
+    /// Replaces a loose object's file with `bytes`.
+    fn corrupt(repo: &Repository, oid: Oid, bytes: &[u8]) {
+        let path = loose(repo, oid);
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+    }
+
+    #[test]
+    fn corrupt_objects_are_named_by_libgit2_never_a_panic() {
+        let g = generated(17);
+        let inv = inventory(&g.repo, &Selection::All).unwrap();
+        let make = || Collect(Vec::new());
+        // Not zlib at all, then a valid zlib stream of a lying header.
+        let lying = {
+            use std::io::Write;
+            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+            z.write_all(b"blob 999999\0short").unwrap();
+            z.finish().unwrap()
+        };
+        let bad = [(1usize, b"garbage, not zlib".to_vec()), (2, lying)];
+        for (i, bytes) in &bad {
+            corrupt(&g.repo, inv.blobs[*i].oid, bytes);
+        }
+        let repo = Repository::open(g.repo.path()).unwrap();
+        let outcome = super::super::read::read_blobs(&repo, &inv, 1 << 20, 2, make);
+        assert_eq!(seen(outcome.visitors).len(), inv.blobs.len() - bad.len());
+        let mut named: Vec<&str> = outcome.skipped.iter().map(|s| s.path.as_str()).collect();
+        named.sort_unstable();
+        let mut expected: Vec<&str> = bad
+            .iter()
+            .map(|(i, _)| &*inv.blobs[*i].occurrences[0].path)
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(named, expected);
+        assert!(outcome
+            .skipped
+            .iter()
+            .all(|s| matches!(s.reason, SkipReason::Unreadable(_))));
+        // A corrupt tree: the in-memory walk gives up, the libgit2 walk names it.
+        let head = repo.head().unwrap().peel_to_commit().unwrap();
+        let root = head.tree().unwrap().id();
+        corrupt(&repo, root, b"\x78\x9c garbage");
+        let repo = Repository::open(g.repo.path()).unwrap();
+        assert!(walk_in_memory(&repo, &inv.commits, 2).is_err());
+        let walked = inventory_with(&repo, &Selection::All, DateWindow::default(), Some(2));
+        let walked = walked.unwrap();
+        assert!(walked.skipped.iter().any(|s| matches!(
+            &s.reason,
+            SkipReason::Unreadable(m) if m.contains("missing or corrupt")
+        )));
+    }
+
     #[test]
     fn a_repository_gitoxide_cannot_open_is_an_error_not_a_panic() {
         let dir = tempfile::tempdir().unwrap();
