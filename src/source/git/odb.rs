@@ -558,6 +558,9 @@ mod tests {
             .unwrap()
     }
 
+    /// A commit's files: path → contents.
+    type Files = BTreeMap<String, Vec<u8>>;
+
     fn generated(seed: u64) -> Generated {
         let dir = tempfile::tempdir().unwrap();
         let repo = Repository::init(dir.path()).unwrap();
@@ -569,9 +572,10 @@ mod tests {
             (rng >> 33) % n
         };
         let dirs = ["", "a/", "a/b/", "a/b/c/", "d/"];
-        let mut files: BTreeMap<String, Vec<u8>> = Default::default();
+        let mut files: Files = Default::default();
         let mut head: Vec<Oid> = Vec::new();
-        let mut side: Option<(Vec<Oid>, BTreeMap<String, Vec<u8>>)> = None;
+        // The side branch once forked: its tip and its files.
+        let mut side: Option<(Vec<Oid>, Files)> = None;
         for step in 0..120u64 {
             for _ in 0..=next(3) {
                 let paths: Vec<String> = files.keys().cloned().collect();
