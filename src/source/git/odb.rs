@@ -475,29 +475,62 @@ where
     Ok((outcome, failed))
 }
 
-/// The blobs of `inv` (indices), in the order their objects lie in the packs: blobs found
-/// loose, or not found at all, come last.
+/// The blobs of `inv` (indices), in the order their objects lie in the packs (pack by pack, by
+/// ascending offset): a delta's base then comes shortly before it, still in the thread's
+/// cache. Blobs found loose, or not found at all, come last, in inventory order.
+///
+/// The offsets are read from the pack indices themselves: gix 0.90's `AllObjects` iterator
+/// applies `with_ordering` only from its second index on (the first is sorted when the
+/// iterator is made, by the default order, by object id), so a single pack came out in id
+/// order, and nearly every delta chain was decoded again from its base. An index that cannot
+/// be read is only a lost optimisation: its blobs are read in inventory order.
 fn pack_order(odb: &Odb, inv: &Inventory) -> Result<Vec<u32>, OdbError> {
+    const UNPLACED: (u32, u64) = (u32::MAX, u64::MAX);
     let handle = odb.handle();
-    let all = handle
-        .iter()
-        .map_err(|e| err("listing objects", e))?
-        .with_ordering(
-            gix::odb::store::iter::Ordering::PackAscendingOffsetThenLooseLexicographical,
-        );
-    let mut placed = vec![false; inv.blobs.len()];
-    let mut order = Vec::with_capacity(inv.blobs.len());
-    for id in all {
-        // An id that cannot be listed is simply not placed: it is read, or named, below.
-        let Ok(id) = id else { continue };
-        let Ok(oid) = to_git2(&id) else { continue };
+    let records = handle
+        .store_ref()
+        .structure()
+        .map_err(|e| err("listing the pack indices", e))?;
+    let mut place = vec![UNPLACED; inv.blobs.len()];
+    let mut settle = |id: &gix::oid, pack: u32, offset: u64| {
+        let Ok(oid) = to_git2(id) else { return };
         if let Some(&i) = inv.index.get(&oid) {
-            if !std::mem::replace(&mut placed[i as usize], true) {
-                order.push(i);
+            let slot = &mut place[i as usize];
+            if *slot == UNPLACED {
+                *slot = (pack, offset);
             }
         }
+    };
+    let mut packs: u32 = 0;
+    for record in records {
+        match record {
+            gix::odb::store::structure::Record::Index { path, .. } => {
+                if let Ok(index) = gix::odb::pack::index::File::at(&path, gix::hash::Kind::Sha1) {
+                    for entry in index.iter() {
+                        settle(&entry.oid, packs, entry.pack_offset);
+                    }
+                }
+                packs = packs.saturating_add(1);
+            }
+            gix::odb::store::structure::Record::MultiIndex { path, .. } => {
+                if let Ok(index) = gix::odb::pack::multi_index::File::at(&path, None) {
+                    for entry in index.iter().flatten() {
+                        settle(
+                            &entry.oid,
+                            packs.saturating_add(entry.pack_index),
+                            entry.pack_offset,
+                        );
+                    }
+                    let n = u32::try_from(index.index_names().len()).unwrap_or(u32::MAX);
+                    packs = packs.saturating_add(n);
+                }
+            }
+            _ => {}
+        }
     }
-    order.extend((0..inv.blobs.len() as u32).filter(|&i| !placed[i as usize]));
+    let mut order: Vec<u32> = (0..inv.blobs.len() as u32).collect();
+    // Stable: the unplaced keep inventory order, after every placed one.
+    order.sort_by_key(|&i| place[i as usize]);
     Ok(order)
 }
 
@@ -773,6 +806,37 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn pack_order_is_ascending_pack_offsets() {
+        let g = generated(21);
+        repack(&g.repo);
+        let inv = inventory(&g.repo, &Selection::All).unwrap();
+        let odb = Odb::open(g.repo.path()).unwrap();
+        let order = pack_order(&odb, &inv).unwrap();
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..inv.blobs.len() as u32).collect::<Vec<_>>());
+        let pack_dir = g.repo.path().join("objects/pack");
+        let idx = std::fs::read_dir(&pack_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == "idx"))
+            .unwrap();
+        let index = gix::odb::pack::index::File::at(&idx, gix::hash::Kind::Sha1).unwrap();
+        let offsets: Vec<u64> = order
+            .iter()
+            .map(|&i| {
+                let id = to_gix(inv.blobs[i as usize].oid).unwrap();
+                index.pack_offset_at_index(index.lookup(&id).unwrap())
+            })
+            .collect();
+        assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{offsets:?}");
+        // In object-id order (what gix's own iterator gives for a first pack), they are not.
+        let mut by_id: Vec<u32> = (0..inv.blobs.len() as u32).collect();
+        by_id.sort_by_key(|&i| inv.blobs[i as usize].oid);
+        assert_ne!(by_id, order);
     }
 
     /// The path of a loose object in `repo`.
