@@ -829,7 +829,7 @@ mod tests {
             .iter()
             .map(|&i| {
                 let id = to_gix(inv.blobs[i as usize].oid).unwrap();
-                index.pack_offset_at_index(index.lookup(&id).unwrap())
+                index.pack_offset_at_index(index.lookup(id).unwrap())
             })
             .collect();
         assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{offsets:?}");
