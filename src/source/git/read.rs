@@ -33,13 +33,21 @@ where
 {
     let threads = threads.max(1);
     let dir = repo.path().to_path_buf();
+    let mut warning = None;
     if !inv.blobs.is_empty() {
-        if let Some(result) = read_in_process(&dir, inv, max_size, threads, &make) {
-            return result;
+        match read_in_process(&dir, inv, max_size, threads, &make) {
+            Ok(result) => return result,
+            Err(e) => {
+                warning = Some(format!(
+                    "reading the blobs in-process failed ({e}); reading them through libgit2"
+                ))
+            }
         }
     }
     let all: Vec<u32> = (0..inv.blobs.len() as u32).collect();
-    read_with_libgit2(&dir, inv, &all, max_size, threads, &make)
+    let mut outcome = read_with_libgit2(&dir, inv, &all, max_size, threads, &make);
+    outcome.warnings.extend(warning);
+    outcome
 }
 
 /// What reading the blobs produced: each thread's visitor, what was skipped, and anything the
@@ -56,29 +64,29 @@ pub trait BlobVisitor: Send {
 }
 
 /// Reads the blobs with gitoxide (see `odb`); those it could not read are read through
-/// libgit2, which names any that are missing or corrupt. `None` if gitoxide cannot open the
-/// repository, or a reading thread panicked: the caller then reads everything through libgit2.
+/// libgit2, which names any that are missing or corrupt. An error if gitoxide cannot open the
+/// repository or a reading thread panicked: the caller then reads everything through libgit2
+/// (the visitors that ran are dropped, so nothing is reported twice).
 fn read_in_process<V, F>(
     dir: &Path,
     inv: &Inventory,
     max_size: u64,
     threads: usize,
     make: &F,
-) -> Option<ReadOutcome<V>>
+) -> Result<ReadOutcome<V>, odb::OdbError>
 where
     V: BlobVisitor,
     F: Fn() -> V + Sync,
 {
-    let odb = odb::Odb::open(dir).ok()?;
-    let (mut outcome, rest) =
-        odb::read_blobs(&odb, inv, max_size, threads, !inv.narrow, make).ok()?;
+    let odb = odb::Odb::open(dir)?;
+    let (mut outcome, rest) = odb::read_blobs(&odb, inv, max_size, threads, !inv.narrow, make)?;
     if !rest.is_empty() {
         let more = read_with_libgit2(dir, inv, &rest, max_size, threads, make);
         outcome.visitors.extend(more.visitors);
         outcome.skipped.extend(more.skipped);
         outcome.warnings.extend(more.warnings);
     }
-    Some(outcome)
+    Ok(outcome)
 }
 
 /// Reads the given blobs through libgit2, one `Repository` per thread (it is `Send`, not
