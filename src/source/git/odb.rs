@@ -36,6 +36,13 @@ const PACK_CACHE_BYTES: usize = 8 << 20;
 /// Trees decoded per parallel batch: bounds the raw tree bytes held at once.
 const TREE_BATCH: usize = 4096;
 
+/// The most tree entries the in-memory graph holds (12 bytes each, plus the distinct ids and
+/// names): the graph grows with the history, where the libgit2 walk does not. rust-lang/cargo's
+/// whole history has ~2.4 M, so this leaves room for histories seven times larger while
+/// bounding the graph to a few hundred MiB; a history with more is walked through libgit2,
+/// slower but in bounded memory (with a warning saying so).
+const MAX_ENTRIES: usize = 1 << 24;
+
 /// Consecutive blobs (in pack order) a thread takes at a time: large enough that a delta's
 /// base was usually decoded by the same thread, small enough to balance the threads.
 const BLOB_CHUNK: usize = 256;
@@ -218,6 +225,16 @@ impl Graph {
     /// Reads the root tree of every commit in `commits` and every tree below them, on
     /// `threads` threads; interning (ids, names) is done on this thread, in order.
     pub(super) fn build(odb: &Odb, commits: &[Oid], threads: usize) -> Result<Graph, OdbError> {
+        Graph::build_within(odb, commits, threads, MAX_ENTRIES)
+    }
+
+    /// [`Graph::build`], giving up past `max_entries` tree entries.
+    fn build_within(
+        odb: &Odb,
+        commits: &[Oid],
+        threads: usize,
+        max_entries: usize,
+    ) -> Result<Graph, OdbError> {
         let mut graph = Graph {
             ids: Vec::new(),
             index: Default::default(),
@@ -301,6 +318,11 @@ impl Graph {
                             next.push(id);
                         }
                         graph.entries.push(Entry { name, id, kind });
+                    }
+                    if graph.entries.len() > max_entries {
+                        return Err(OdbError(format!(
+                            "more than {max_entries} tree entries, too many to hold in memory"
+                        )));
                     }
                     let end = u32::try_from(graph.entries.len())
                         .map_err(|_| OdbError("more than 2^32 tree entries".into()))?;
@@ -984,6 +1006,20 @@ mod tests {
             &s.reason,
             SkipReason::Unreadable(m) if m.contains("missing or corrupt")
         )));
+    }
+
+    #[test]
+    fn a_graph_past_its_bound_is_an_error_so_libgit2_walks() {
+        let g = generated(23);
+        let inv = inventory_with(&g.repo, &Selection::All, DateWindow::default(), None).unwrap();
+        let odb = Odb::open(g.repo.path()).unwrap();
+        let graph = Graph::build_within(&odb, &inv.commits, 2, usize::MAX).unwrap();
+        let held = graph.entries.len();
+        assert!(Graph::build_within(&odb, &inv.commits, 2, held).is_ok());
+        let Err(e) = Graph::build_within(&odb, &inv.commits, 2, held / 2) else {
+            panic!("past the bound");
+        };
+        assert!(e.to_string().contains("too many to hold in memory"), "{e}");
     }
 
     #[test]
