@@ -82,7 +82,12 @@ pub(super) fn run_history(
     let report = open_report(&config.run, output, hook)?;
     let phase = Instant::now();
     let listing = crate::progress::listing(progress_target(output, hook.is_some()));
-    let inventory = git::inventory_in(&repo, &config.selection, config.dates);
+    let threads = if config.run.threads == 0 {
+        rayon::current_num_threads()
+    } else {
+        config.run.threads
+    };
+    let inventory = git::inventory_on(&repo, &config.selection, config.dates, threads);
     listing.finish_and_clear();
     let mut inventory = inventory?;
     if !config.run.exclude.is_empty() {
@@ -117,11 +122,6 @@ pub(super) fn run_history(
         });
     }
     let progress = progress_bar(inventory.blobs.len() as u64, output, hook.is_some());
-    let threads = if config.run.threads == 0 {
-        rayon::current_num_threads()
-    } else {
-        config.run.threads
-    };
     let outcome = git::read_blobs(&repo, &inventory, config.max_file_size, threads, || {
         HistoryVisitor {
             scanner: BlobScanner::new(matcher, config.run.scan),
@@ -210,8 +210,8 @@ fn commit_of(c: git::Commit) -> Commit {
     }
 }
 
-/// This process's peak resident memory (Linux), for -vv: `git cat-file` runs as a child, so
-/// `time -v` alone would report the larger of the two.
+/// This process's peak resident memory (Linux), for -vv: what the scan itself held, whatever
+/// else `time -v` would count (a `git` child of `audit`, for one).
 pub(super) fn peak_memory() -> Option<String> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;

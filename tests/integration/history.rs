@@ -705,3 +705,98 @@ fn the_pre_commit_hook_never_runs_live_checks() {
         run.dump()
     );
 }
+
+/// Runs git in `dir`, asserting it succeeds.
+fn git(dir: &Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?}");
+}
+
+/// (path, commit) of every finding's locations, sorted.
+fn all_locations(findings: &[Value]) -> Vec<(String, String)> {
+    let mut all: Vec<_> = findings.iter().flat_map(locations).collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn keys_in_two_packs_and_in_loose_objects_are_all_found() {
+    let mut r = Repo::new();
+    r.write("one/a.txt", &format!("{}\n", pc_live(601)));
+    let first = r.commit("packed first");
+    git(r.path(), &["repack", "-q", "-d"]);
+    r.write("two/b.txt", &format!("{}\n", pc_live(602)));
+    let second = r.commit("packed second");
+    // Without -a: a second pack beside the first, holding only what was loose.
+    git(r.path(), &["repack", "-q", "-d"]);
+    r.remove("one/a.txt")
+        .write("three/c.txt", &format!("{}\n", pc_live(603)));
+    let third = r.commit("still loose");
+    let packs = std::fs::read_dir(r.path().join(".git/objects/pack"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "pack")
+        })
+        .count();
+    assert_eq!(packs, 2);
+    let run = r.history(&[]);
+    run.assert_code(1);
+    assert_eq!(
+        all_locations(&run.findings()),
+        vec![
+            ("one/a.txt".to_string(), first.to_string()),
+            ("three/c.txt".to_string(), third.to_string()),
+            ("two/b.txt".to_string(), second.to_string()),
+        ]
+    );
+}
+
+#[test]
+fn a_clone_sharing_objects_through_alternates_is_scanned_whole() {
+    let mut r = Repo::new();
+    r.write("shared.txt", &format!("{}\n", pc_live(611)));
+    let shared = r.commit("in the origin's objects");
+    git(r.path(), &["repack", "-q", "-a", "-d"]);
+    let clone = Tree::new(&[]);
+    git(
+        clone.path(),
+        &[
+            "clone",
+            "-q",
+            "--shared",
+            &r.path().display().to_string(),
+            "c",
+        ],
+    );
+    let c = clone.path().join("c");
+    assert!(c.join(".git/objects/info/alternates").is_file());
+    std::fs::write(c.join("own.txt"), format!("{}\n", pc_live(612))).unwrap();
+    git(&c, &["add", "own.txt"]);
+    git(
+        &c,
+        &[
+            "-c",
+            "user.name=A",
+            "-c",
+            "user.email=a@example.org",
+            "commit",
+            "-q",
+            "-m",
+            "own",
+        ],
+    );
+    let run = clone.run(&["history", "--format", "json", "c"]);
+    run.assert_code(1);
+    let found = all_locations(&run.findings());
+    assert_eq!(found.len(), 2, "{}", run.dump());
+    assert_eq!(found[1], ("shared.txt".to_string(), shared.to_string()));
+    assert_eq!(found[0].0, "own.txt");
+}

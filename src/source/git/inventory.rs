@@ -1,12 +1,20 @@
 //! What a history scan will read: each blob the selected commits introduce, once, with every
 //! commit and path it was first seen at, found by walking each commit's tree and skipping
 //! every tree already seen.
+//!
+//! Two walkers do the same walk. When nothing is known beforehand (the whole history, a
+//! branch), every tree is decoded once, on all threads, by gitoxide into an in-memory graph
+//! and walked there (see `odb`): the serial libgit2 walk was a quarter of a whole-history scan.
+//! A scan that starts past some commits (`--since`, `--range`, a date window), whose boundary
+//! trees must be marked known first, and any history gitoxide cannot read, are walked through
+//! libgit2, which names what is missing or corrupt.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use git2::{ObjectType, Oid, Repository, Tree};
 
+use super::odb;
 use super::select::{boundary_commits, select_commits, DateWindow, Selection};
 use super::{short, GitError};
 use crate::source::{SkipReason, Skipped};
@@ -67,11 +75,32 @@ pub fn inventory(repo: &Repository, selection: &Selection) -> Result<Inventory, 
 
 /// [`inventory`], keeping only the commits committed within `window`. Like `--since`, a
 /// window reports what its commits add: what an excluded parent already had is not reported
-/// again.
+/// again. Trees are decoded on one thread per CPU.
 pub fn inventory_in(
     repo: &Repository,
     selection: &Selection,
     window: DateWindow,
+) -> Result<Inventory, GitError> {
+    inventory_on(repo, selection, window, 0)
+}
+
+/// [`inventory_in`], decoding trees on `threads` threads (0: one per CPU).
+pub fn inventory_on(
+    repo: &Repository,
+    selection: &Selection,
+    window: DateWindow,
+    threads: usize,
+) -> Result<Inventory, GitError> {
+    inventory_with(repo, selection, window, Some(threads))
+}
+
+/// [`inventory_in`]; `in_memory` (threads, 0 for one per CPU) lets gitoxide read the trees
+/// when nothing is known beforehand; `None` forces the libgit2 walk (the tests compare them).
+pub(super) fn inventory_with(
+    repo: &Repository,
+    selection: &Selection,
+    window: DateWindow,
+    in_memory: Option<usize>,
 ) -> Result<Inventory, GitError> {
     let mut inv = Inventory::default();
     let hidden = select_commits(repo, selection, window, &mut inv)?;
@@ -89,6 +118,24 @@ pub fn inventory_in(
     } else {
         boundary_commits(repo, &walker.inv.commits, &hidden)
     };
+    // Nothing known beforehand: the trees are decoded on all threads into memory and walked
+    // there. Anything gitoxide cannot read takes the libgit2 walk below, which names it.
+    if let (Some(threads), true, false) = (
+        in_memory,
+        boundary.is_empty(),
+        walker.inv.commits.is_empty(),
+    ) {
+        match walk_in_memory(repo, &walker.inv.commits, threads) {
+            Ok(found) => {
+                walker.inv.blobs = found.blobs;
+                walker.inv.index = found.index;
+                return Ok(inv);
+            }
+            Err(e) => walker.inv.warnings.push(format!(
+                "reading the trees in-process failed ({e}); walking them through libgit2"
+            )),
+        }
+    }
     for oid in boundary {
         if let Ok(tree) = repo.find_commit(oid).and_then(|c| c.tree()) {
             walker.mark_known(tree, "");
@@ -108,6 +155,24 @@ pub fn inventory_in(
         }
     }
     Ok(inv)
+}
+
+/// The blobs `commits` introduce, found by [`odb::Graph`] on `threads` threads (0: one per
+/// CPU); an error if gitoxide could not read something.
+pub(super) fn walk_in_memory(
+    repo: &Repository,
+    commits: &[Oid],
+    threads: usize,
+) -> Result<Inventory, odb::OdbError> {
+    let threads = match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let odb = odb::Odb::open(repo.path())?;
+    let graph = odb::Graph::build(&odb, commits, threads)?;
+    let mut found = Inventory::default();
+    graph.walk(&mut found)?;
+    Ok(found)
 }
 
 struct TreeWalker<'a> {
@@ -209,36 +274,42 @@ impl<'a> TreeWalker<'a> {
         if self.known.contains(&oid) {
             return;
         }
-        let same_path = |p: &str| {
-            p.len() == prefix.len() + name.len() && p.starts_with(prefix) && p.ends_with(name)
-        };
-        match self.inv.index.get(&oid) {
-            Some(&i) => {
-                let blob = &mut self.inv.blobs[i as usize];
-                if !blob.occurrences.iter().any(|o| same_path(&o.path)) {
-                    blob.occurrences.push(Occurrence {
-                        commit,
-                        path: format!("{prefix}{name}").into(),
-                    });
-                }
-            }
-            None => {
-                self.inv.index.insert(oid, self.inv.blobs.len() as u32);
-                self.inv.blobs.push(BlobRef {
-                    oid,
-                    occurrences: vec![Occurrence {
-                        commit,
-                        path: format!("{prefix}{name}").into(),
-                    }],
+        record_blob(self.inv, oid, prefix, name, commit);
+    }
+}
+
+/// Records that `commit` has blob `oid` at `prefix``name`, unless the blob was already seen
+/// at that path (both walkers record through here, so they cannot drift apart).
+pub(super) fn record_blob(inv: &mut Inventory, oid: Oid, prefix: &str, name: &str, commit: u32) {
+    let same_path = |p: &str| {
+        p.len() == prefix.len() + name.len() && p.starts_with(prefix) && p.ends_with(name)
+    };
+    match inv.index.get(&oid) {
+        Some(&i) => {
+            let blob = &mut inv.blobs[i as usize];
+            if !blob.occurrences.iter().any(|o| same_path(&o.path)) {
+                blob.occurrences.push(Occurrence {
+                    commit,
+                    path: format!("{prefix}{name}").into(),
                 });
             }
+        }
+        None => {
+            inv.index.insert(oid, inv.blobs.len() as u32);
+            inv.blobs.push(BlobRef {
+                oid,
+                occurrences: vec![Occurrence {
+                    commit,
+                    path: format!("{prefix}{name}").into(),
+                }],
+            });
         }
     }
 }
 
 /// A 64-bit hash of a tree's path, given in pieces (so a child's path need not be built to be
 /// looked up), so the seen-set does not hold a string per tree.
-fn path_hash(parts: &[&[u8]]) -> u64 {
+pub(super) fn path_hash(parts: &[&[u8]]) -> u64 {
     use std::hash::Hasher;
     let mut h = std::collections::hash_map::DefaultHasher::new();
     for part in parts {

@@ -4,19 +4,27 @@
 //! What things cost (see DESIGN.md): attributing blobs by diffing each commit against its
 //! parent is ten times slower than everything else together, so attribution is a walk of each
 //! commit's tree that skips every tree already seen: a blob first met inside a new tree is
-//! first seen in that commit, at that path. Reading blobs through libgit2 costs twice what
-//! reading them in pack order costs, so a whole-history scan streams contents from
-//! `git cat-file --batch-all-objects --unordered` while git2 keeps refs, commits and trees; a
-//! narrow scan (`--since`, `--range`) reads its few blobs through git2 directly. Whether a key
-//! was *introduced* at a path (rather than carried along) is decided afterwards, only for blobs
-//! that hold a finding.
+//! first seen in that commit, at that path. Reading objects one at a time through libgit2
+//! (SHA-1 checked, parsed objects cached, one thread) costs several times what reading them in
+//! parallel, in pack order, costs, so the object database is read in-process with gitoxide on
+//! every `-j` thread: for a whole-history scan every tree is decoded once into a compact graph
+//! that the walk runs over, and blobs are inflated in pack order and handed to the scanners
+//! directly. libgit2 keeps refs and commit order, the tree walk of a narrowed scan
+//! (`--since`, `--range`, dates), attribution, and reads whatever gitoxide cannot, naming what
+//! is missing or corrupt. Whether a key was *introduced* at a path (rather than carried along)
+//! is decided afterwards, only for blobs that hold a finding.
+//!
+//! The repository is untrusted: gitoxide opens it isolated (no global or system
+//! configuration, nothing executed), and neither library runs hooks or filters.
 //!
 //! The parts: `select` resolves what the user asked for into commits, `inventory` walks
-//! their trees into the blobs to scan, `read` reads those blobs (`git cat-file` or libgit2),
-//! and `attribution` says which commit introduced a key and whether HEAD still has it.
+//! their trees into the blobs to scan, `odb` is the gitoxide reader both it and `read` use,
+//! `read` reads those blobs (gitoxide, libgit2 for the rest), and `attribution` says which
+//! commit introduced a key and whether HEAD still has it.
 
 mod attribution;
 mod inventory;
+mod odb;
 mod read;
 mod select;
 
@@ -25,7 +33,7 @@ use std::path::{Path, PathBuf};
 use git2::{Oid, Repository};
 
 pub use attribution::{introductions, Attribution, Commit, Introduction};
-pub use inventory::{inventory, inventory_in, BlobRef, Inventory, Occurrence};
+pub use inventory::{inventory, inventory_in, inventory_on, BlobRef, Inventory, Occurrence};
 pub use read::{header_size, read_blobs, BlobVisitor, ReadOutcome};
 pub use select::{DateWindow, Selection};
 
