@@ -171,7 +171,12 @@ pub(super) fn walk_in_memory(
     let odb = odb::Odb::open(repo.path())?;
     let graph = odb::Graph::build(&odb, commits, threads)?;
     let mut found = Inventory::default();
-    graph.walk(&mut found)?;
+    let walked = graph.walk(&mut found);
+    // The graph (tens of MB on a long history) is dead once walked.
+    drop(graph);
+    super::resident::release_pack_pages();
+    super::resident::trim_heap();
+    walked?;
     Ok(found)
 }
 

@@ -31,10 +31,10 @@ use crate::source::{is_binary, SkipReason, Skipped};
 
 /// The delta bases each thread keeps: pack order puts a base shortly before its deltas, so a
 /// few MiB catch most of them, and memory stays bounded per thread.
-const PACK_CACHE_BYTES: usize = 8 << 20;
+const PACK_CACHE_BYTES: usize = 4 << 20;
 
 /// Trees decoded per parallel batch: bounds the raw tree bytes held at once.
-const TREE_BATCH: usize = 4096;
+const TREE_BATCH: usize = 1024;
 
 /// The most tree entries the in-memory graph holds (12 bytes each, plus the distinct ids and
 /// names): the graph grows with the history, where the libgit2 walk does not. rust-lang/cargo's
@@ -46,6 +46,9 @@ const MAX_ENTRIES: usize = 1 << 24;
 /// Consecutive blobs (in pack order) a thread takes at a time: large enough that a delta's
 /// base was usually decoded by the same thread, small enough to balance the threads.
 const BLOB_CHUNK: usize = 256;
+
+/// Chunks read between two releases of the packs' resident pages (about 5 MB of cargo's pack).
+const RELEASE_EVERY: usize = 16;
 
 /// Why gitoxide could not do the job, with what it was doing; the caller falls back to
 /// libgit2, which reports the object by name.
@@ -294,6 +297,8 @@ impl Graph {
                         Ok(data.data.to_vec())
                     },
                 )?;
+                // The trees just read lie behind the read position for good.
+                super::resident::release_pack_pages();
                 for (&tree, bytes) in batch.iter().zip(raw) {
                     let bytes = bytes?;
                     let start = u32::try_from(graph.entries.len())
@@ -331,7 +336,8 @@ impl Graph {
             }
             frontier = next;
         }
-        graph.entries.shrink_to_fit();
+        // No shrink_to_fit: the unused capacity was never written, so it is not resident,
+        // while shrinking copies the entries and held both copies at once (the listing's peak).
         Ok(graph)
     }
 
@@ -434,6 +440,11 @@ where
                         let Some(chunk) = order.get(start..) else {
                             break;
                         };
+                        // In pack order, what was read lies behind: its pages are dead (a
+                        // delta base needed again is read back).
+                        if (start / BLOB_CHUNK) % RELEASE_EVERY == RELEASE_EVERY - 1 {
+                            super::resident::release_pack_pages();
+                        }
                         for &index in chunk.iter().take(BLOB_CHUNK) {
                             let blob = &inv.blobs[index as usize];
                             let path = &blob.occurrences[0].path;

@@ -79,7 +79,10 @@ where
     F: Fn() -> V + Sync,
 {
     let odb = odb::Odb::open(dir)?;
-    let (mut outcome, rest) = odb::read_blobs(&odb, inv, max_size, threads, !inv.narrow, make)?;
+    let read = odb::read_blobs(&odb, inv, max_size, threads, !inv.narrow, make);
+    super::resident::release_pack_pages();
+    super::resident::trim_heap();
+    let (mut outcome, rest) = read?;
     if !rest.is_empty() {
         let more = read_with_libgit2(dir, inv, &rest, max_size, threads, make);
         outcome.visitors.extend(more.visitors);
