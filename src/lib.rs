@@ -26,4 +26,5 @@ pub mod scan;
 pub mod selftest;
 pub mod source;
 pub mod suppress;
+pub mod url_path;
 pub mod verify;

@@ -243,7 +243,7 @@ pub fn write(
         if !root.starts_with('/') {
             uri.push('/');
         }
-        uri.push_str(&percent_encode(root.trim_end_matches('/')));
+        uri.push_str(&crate::url_path::encode(root.trim_end_matches('/')));
         uri.push('/');
         BTreeMap::from([(SRCROOT, BaseUri { uri })])
     });
@@ -432,27 +432,21 @@ fn artifact_uri(path: &str) -> (String, Option<&'static str>) {
     }
     let bytes = relative.as_bytes();
     if relative.starts_with('/') {
-        (format!("file://{}", percent_encode(relative)), None)
+        (
+            format!("file://{}", crate::url_path::encode(relative)),
+            None,
+        )
     } else if windows && bytes.len() > 2 && bytes[0].is_ascii_alphabetic() && &bytes[1..3] == b":/"
     {
         // A drive letter: `C:/src/app.py` is `file:///C:/src/app.py`.
         let (drive, rest) = relative.split_at(2);
-        (format!("file:///{drive}{}", percent_encode(rest)), None)
+        (
+            format!("file:///{drive}{}", crate::url_path::encode(rest)),
+            None,
+        )
     } else {
-        (percent_encode(relative), Some(SRCROOT))
+        (crate::url_path::encode(relative), Some(SRCROOT))
     }
-}
-
-/// Percent-encodes every byte but RFC 3986's unreserved characters and the `/` separator.
-fn percent_encode(path: &str) -> String {
-    /// Everything but RFC 3986 unreserved characters and the `/` between path parts.
-    const ENCODED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~')
-        .remove(b'/');
-    percent_encoding::utf8_percent_encode(path, ENCODED).to_string()
 }
 
 #[cfg(test)]

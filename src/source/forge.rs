@@ -51,7 +51,7 @@ impl Forge {
 
     /// The page of `path` at `commit`, at `line`.
     pub fn line_url(&self, commit: &str, path: &str, line: usize) -> String {
-        let (web, path) = (&self.web, encode_path(path));
+        let (web, path) = (&self.web, crate::url_path::encode(path));
         match self.platform {
             Platform::Github => format!("{web}/blob/{commit}/{path}#L{line}"),
             Platform::Gitlab => format!("{web}/-/blob/{commit}/{path}#L{line}"),
@@ -105,18 +105,6 @@ pub fn web_url(remote: &str) -> Option<String> {
         return None;
     }
     Some(format!("https://{host}/{path}"))
-}
-
-/// Percent-encodes a repository path for a URL, keeping `/` between its parts.
-fn encode_path(path: &str) -> String {
-    /// Everything but RFC 3986 unreserved characters and the `/` between path parts.
-    const ENCODED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~')
-        .remove(b'/');
-    percent_encoding::utf8_percent_encode(path, ENCODED).to_string()
 }
 
 #[cfg(test)]

@@ -16,7 +16,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("duration", &[]),
     ("progress", &[]),
     ("rules", &[]),
-    ("source", &[]),
+    // How a path is written in a URL, shared by SARIF locations and forge links.
+    ("url_path", &[]),
+    ("source", &["url_path"]),
     // The engine, in the order data flows through it.
     ("matcher", &["rules"]),
     ("finding", &["matcher", "rules"]),
@@ -26,7 +28,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["decode", "finding", "matcher", "source", "suppress"],
     ),
     ("verify", &["finding", "rules"]),
-    ("report", &["finding", "rules"]),
+    ("report", &["finding", "rules", "url_path"]),
     // Organisation audits: repositories listed, sharded, cloned and recorded; records merged.
     ("audit", &["finding", "rules"]),
     // `rules check`: the rules' examples through the matcher, recorded answers through verify.
