@@ -79,13 +79,8 @@ fn main() {
     println!("{} files, {:.1} MB", blobs.len(), bytes as f64 / 1e6);
 
     let rules = RuleSet::builtin().expect("built-in rules load");
-    let mut keywords: Vec<String> = rules
-        .rules()
-        .iter()
-        .flat_map(|r| r.keywords.iter().map(|k| k.to_ascii_lowercase()))
-        .collect();
+    let mut keywords = Matcher::new(rules.clone()).keywords().to_vec();
     keywords.sort();
-    keywords.dedup();
     let list = std::env::temp_dir().join("keyhound-keywords.txt");
     std::fs::write(&list, keywords.join("\n") + "\n").expect("writing the keyword list");
     println!(

@@ -531,14 +531,13 @@ pub fn findings_from(hits: Vec<Hit>, rules: &[Rule]) -> Vec<Finding> {
         .collect();
     // A guessable secret's fingerprint is a deliberately slow hash: several share the cores.
     // One or none does not start rayon's threads (a tenth of a one-file scan's time).
+    let fingerprint = |(rule, f): &mut (usize, Finding)| {
+        f.fingerprint = fingerprint_for(&rules[*rule], f.secret.expose());
+    };
     if keyed.len() > 1 {
-        keyed.par_iter_mut().for_each(|(rule, f)| {
-            f.fingerprint = fingerprint_for(&rules[*rule], f.secret.expose());
-        });
+        keyed.par_iter_mut().for_each(fingerprint);
     } else {
-        for (rule, f) in &mut keyed {
-            f.fingerprint = fingerprint_for(&rules[*rule], f.secret.expose());
-        }
+        keyed.iter_mut().for_each(fingerprint);
     }
     let mut findings: Vec<Finding> = keyed.into_iter().map(|(_, f)| f).collect();
     for f in &mut findings {

@@ -121,6 +121,11 @@ impl Matcher {
         }
     }
 
+    /// The distinct keywords the matcher searches for, lower-cased, in rule order.
+    pub fn keywords(&self) -> &[String] {
+        &self.keyword_patterns
+    }
+
     /// The rules, indexed as [`Match::rule`] indexes them.
     pub fn rules(&self) -> &[Rule] {
         self.rules.rules()
