@@ -371,11 +371,6 @@ impl Rule {
         })
     }
 
-    /// Whether the regexes are built already.
-    pub fn is_compiled(&self) -> bool {
-        self.compiled.get().is_some()
-    }
-
     /// Builds every regex now (idempotent); `rules check` uses this to surface size-limit
     /// errors.
     pub fn compile(&self) -> Result<(), String> {
