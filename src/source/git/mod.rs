@@ -28,6 +28,7 @@ mod odb;
 mod read;
 mod resident;
 mod select;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 

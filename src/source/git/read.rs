@@ -15,6 +15,7 @@ use git2::{Oid, Repository};
 
 use super::inventory::Inventory;
 use super::odb;
+use super::sweep;
 use crate::source::{is_binary, SkipReason, Skipped};
 
 /// Reads the blobs of `inv`, calling `visit(blob index, bytes)` for each one that is text and
@@ -79,10 +80,33 @@ where
     F: Fn() -> V + Sync,
 {
     let odb = odb::Odb::open(dir)?;
-    let read = odb::read_blobs(&odb, inv, max_size, threads, !inv.narrow, make);
+    // A whole history: one sweep over the packs decodes each object once (see `sweep`).
+    let swept = match inv.narrow {
+        false => sweep::read_packs(&odb, inv, max_size, threads, make).unwrap_or(None),
+        true => None,
+    };
     super::resident::release_pack_pages();
     super::resident::trim_heap();
-    let (mut outcome, rest) = read?;
+    let (mut outcome, rest) = match swept {
+        Some((mut outcome, rest)) => {
+            if !rest.is_empty() {
+                let (more, rest) =
+                    odb::read_blobs(&odb, inv, Some(&rest), max_size, threads, false, make)?;
+                outcome.visitors.extend(more.visitors);
+                outcome.skipped.extend(more.skipped);
+                outcome.warnings.extend(more.warnings);
+                (outcome, rest)
+            } else {
+                (outcome, rest)
+            }
+        }
+        None => {
+            let read = odb::read_blobs(&odb, inv, None, max_size, threads, !inv.narrow, make);
+            super::resident::release_pack_pages();
+            super::resident::trim_heap();
+            read?
+        }
+    };
     if !rest.is_empty() {
         let more = read_with_libgit2(dir, inv, &rest, max_size, threads, make);
         outcome.visitors.extend(more.visitors);
