@@ -19,8 +19,9 @@
 //!
 //! The parts: `select` resolves what the user asked for into commits, `inventory` walks
 //! their trees into the blobs to scan, `odb` is the gitoxide reader both it and `read` use,
-//! `read` reads those blobs (gitoxide, libgit2 for the rest), and `attribution` says which
-//! commit introduced a key and whether HEAD still has it.
+//! `read` reads those blobs (a whole history by one `sweep` over each pack, then gitoxide
+//! object by object, libgit2 for the rest), and `attribution` says which commit introduced a
+//! key and whether HEAD still has it.
 
 mod attribution;
 mod inventory;
