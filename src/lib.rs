@@ -16,6 +16,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod decode;
+pub mod delta;
 pub mod duration;
 pub mod finding;
 pub mod matcher;

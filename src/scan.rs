@@ -11,6 +11,7 @@
 use memchr::memmem;
 
 use crate::decode::{self, Encoding};
+use crate::delta::Origin;
 use crate::finding::{self, Hit, Secret};
 use crate::matcher::{Match, Matcher, Scratch};
 use crate::source::archive::{self, ArchiveLimits};
@@ -78,6 +79,20 @@ impl<'m> BlobScanner<'m> {
 
     /// Scans one blob as a source gave it, adding to `out`.
     pub fn scan_blob(&mut self, path: &str, bytes: &[u8], out: &mut Scanned) {
+        self.scan_blob_from(path, bytes, None, out);
+    }
+
+    /// [`BlobScanner::scan_blob`], for a blob a source says where it came from (a git delta
+    /// and its base): the matcher reuses what it found in the base (see `matcher::reuse`).
+    /// Only the blob's own bytes, scanned as they are, have that origin: a transcoded text,
+    /// an archive's members and decoded segments are scanned without it.
+    pub fn scan_blob_from(
+        &mut self,
+        path: &str,
+        bytes: &[u8],
+        origin: Option<Origin<'_>>,
+        out: &mut Scanned,
+    ) {
         if archive::kind(bytes).is_some() {
             match self.options.archives {
                 Some(limits) => {
@@ -91,33 +106,46 @@ impl<'m> BlobScanner<'m> {
             }
             return;
         }
-        self.scan_file(path, bytes, out);
+        self.scan_file(path, bytes, origin, out);
     }
 
     /// A file that is not an archive: UTF-16 is transcoded, other binary files skipped.
-    fn scan_file(&mut self, path: &str, bytes: &[u8], out: &mut Scanned) {
+    fn scan_file(
+        &mut self,
+        path: &str,
+        bytes: &[u8],
+        origin: Option<Origin<'_>>,
+        out: &mut Scanned,
+    ) {
         if let Some(encoding) = text::utf16(bytes) {
             let utf8 = text::transcode(bytes, encoding);
-            self.scan_text(path, utf8.as_bytes(), out);
+            self.scan_text(path, utf8.as_bytes(), None, out);
         } else if has_nul(bytes) {
             out.skipped.push(Skipped {
                 path: path.to_string(),
                 reason: SkipReason::Binary,
             });
         } else {
-            self.scan_text(path, bytes, out);
+            self.scan_text(path, bytes, origin, out);
         }
     }
 
-    fn scan_text(&mut self, path: &str, bytes: &[u8], out: &mut Scanned) {
+    fn scan_text(
+        &mut self,
+        path: &str,
+        bytes: &[u8],
+        origin: Option<Origin<'_>>,
+        out: &mut Scanned,
+    ) {
         out.files += 1;
         out.bytes += bytes.len() as u64;
         let rules = self.matcher.rules();
-        self.matcher.scan(
+        self.matcher.scan_from(
             bytes,
             Some(path.as_bytes()),
             &mut self.scratch,
             &mut self.matches,
+            origin,
         );
         let mut decoded = Vec::new();
         if self.options.max_decode_depth > 0 {
@@ -264,7 +292,8 @@ struct Members<'s, 'm> {
 
 impl Visitor for Members<'_, '_> {
     fn blob(&mut self, blob: Blob<'_>) {
-        self.scanner.scan_file(blob.path, blob.bytes, self.out);
+        self.scanner
+            .scan_file(blob.path, blob.bytes, None, self.out);
     }
 
     fn skipped(&mut self, skipped: Skipped) {

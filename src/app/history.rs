@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget};
 
 use crate::cli::HistoryArgs;
 use crate::config::{HistoryConfig, Output};
+use crate::delta::Origin;
 use crate::finding::{Commit, Hit};
 use crate::report::HookStage;
 use crate::scan::{BlobScanner, Scanned};
@@ -50,9 +51,10 @@ pub(super) struct HistoryVisitor<'m> {
 }
 
 impl git::BlobVisitor for HistoryVisitor<'_> {
-    fn blob(&mut self, index: u32, path: &str, bytes: &[u8]) {
+    fn blob(&mut self, index: u32, path: &str, bytes: &[u8], origin: Option<Origin<'_>>) {
         let mut scanned = Scanned::default();
-        self.scanner.scan_blob(path, bytes, &mut scanned);
+        self.scanner
+            .scan_blob_from(path, bytes, origin, &mut scanned);
         self.files += scanned.files;
         self.bytes += scanned.bytes;
         self.skipped.extend(scanned.skipped);

@@ -18,6 +18,7 @@
 
 pub mod filter;
 mod prefix;
+mod reuse;
 #[cfg(feature = "vectorscan")]
 mod vectorscan;
 
@@ -27,7 +28,9 @@ use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
+use crate::delta::Origin;
 use crate::rules::{Rule, RuleSet};
+use reuse::Occurrence;
 
 /// One secret found in a blob: which rule, where the secret's bytes are, and its entropy.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +60,13 @@ pub struct Scratch {
     /// The keyword occurrences Vectorscan reports, as (end, pattern).
     #[cfg(feature = "vectorscan")]
     occurrences: Vec<(usize, usize)>,
+    /// The keyword occurrences of the last blobs scanned with an [`Origin`], for the deltas
+    /// made from them.
+    kept: reuse::Kept,
+    /// The occurrences of the blob being scanned, those a region search found, the regions.
+    now: Vec<Occurrence>,
+    found: Vec<Occurrence>,
+    regions: Vec<(usize, usize)>,
 }
 
 /// All rules, compiled into one keyword automaton; shared read-only by every thread.
@@ -82,6 +92,9 @@ pub struct Matcher {
     keyword_patterns: Vec<String>,
     /// For each keyword pattern of the automaton, the rules it triggers.
     keyword_rules: Vec<Vec<usize>>,
+    /// The longest keyword's length in bytes: how far from an edit an occurrence the edit
+    /// touches can start.
+    longest_keyword: usize,
 }
 
 impl Matcher {
@@ -109,7 +122,9 @@ impl Matcher {
             }
         }
         let keywords = prefix::PrefixTable::new(&patterns);
+        let longest_keyword = patterns.iter().map(String::len).max().unwrap_or(0);
         Matcher {
+            longest_keyword,
             rules,
             keywords,
             keywords_dfa: OnceLock::new(),
@@ -140,6 +155,21 @@ impl Matcher {
         scratch: &mut Scratch,
         out: &mut Vec<Match>,
     ) {
+        self.scan_from(blob, path, scratch, out, None);
+    }
+
+    /// [`Matcher::scan`], for a blob with an [`Origin`]: its keyword occurrences are kept
+    /// (for the blobs made from it) and, when it was made from a blob this thread scanned
+    /// recently, carried over from that one where it copies it (see [`reuse`]). The matches
+    /// are those [`Matcher::scan`] finds.
+    pub fn scan_from(
+        &self,
+        blob: &[u8],
+        path: Option<&[u8]>,
+        scratch: &mut Scratch,
+        out: &mut Vec<Match>,
+        origin: Option<Origin<'_>>,
+    ) {
         out.clear();
         let rules = self.rules.rules();
         if rules.is_empty() {
@@ -149,27 +179,32 @@ impl Matcher {
         scratch.triggered.resize(rules.len(), false);
         scratch.order.clear();
         scratch.windows.resize_with(rules.len(), Vec::new);
-        match self.keyword_pass(blob.len()) {
-            KeywordPass::Table => self.keywords.for_each(blob, |pattern, start, end| {
-                self.keyword_occurrence(blob, scratch, pattern, start, end)
-            }),
-            KeywordPass::AhoCorasick(automaton) => self.search_keywords(automaton, blob, scratch),
-            #[cfg(feature = "vectorscan")]
-            KeywordPass::Vectorscan(keywords) => {
-                let mut occurrences = std::mem::take(&mut scratch.occurrences);
-                if keywords
-                    .find(blob, &mut scratch.vectorscan, &mut occurrences)
-                    .is_some()
-                {
-                    for &(end, pattern) in &occurrences {
-                        let start = end - keywords.pattern_len(pattern);
-                        self.keyword_occurrence(blob, scratch, pattern, start, end);
-                    }
-                } else {
-                    self.search_keywords(self.keyword_dfa(), blob, scratch);
+        match origin {
+            Some(origin) => self.reuse_keywords(blob, scratch, origin),
+            None => match self.keyword_pass(blob.len()) {
+                KeywordPass::Table => self.keywords.for_each(blob, |pattern, start, end| {
+                    self.keyword_occurrence(blob, scratch, pattern, start, end)
+                }),
+                KeywordPass::AhoCorasick(automaton) => {
+                    self.search_keywords(automaton, blob, scratch)
                 }
-                scratch.occurrences = occurrences;
-            }
+                #[cfg(feature = "vectorscan")]
+                KeywordPass::Vectorscan(keywords) => {
+                    let mut occurrences = std::mem::take(&mut scratch.occurrences);
+                    if keywords
+                        .find(blob, &mut scratch.vectorscan, &mut occurrences)
+                        .is_some()
+                    {
+                        for &(end, pattern) in &occurrences {
+                            let start = end - keywords.pattern_len(pattern);
+                            self.keyword_occurrence(blob, scratch, pattern, start, end);
+                        }
+                    } else {
+                        self.search_keywords(self.keyword_dfa(), blob, scratch);
+                    }
+                    scratch.occurrences = occurrences;
+                }
+            },
         }
         if scratch.order.is_empty() {
             return;
@@ -199,6 +234,88 @@ enum KeywordPass<'a> {
 }
 
 impl Matcher {
+    /// The keyword pass of a blob with an origin: the occurrences found (or carried over from
+    /// its base), fed in order of end, as the whole-blob search feeds them, and kept.
+    fn reuse_keywords(&self, blob: &[u8], scratch: &mut Scratch, origin: Origin<'_>) {
+        let kept = std::mem::take(&mut scratch.kept);
+        let mut now = std::mem::take(&mut scratch.now);
+        now.clear();
+        match origin
+            .base
+            .and_then(|(key, copies)| kept.get(key).map(|base| (base, copies)))
+        {
+            Some((base, copies)) => {
+                reuse::carry(base, copies, &mut now);
+                let mut regions = std::mem::take(&mut scratch.regions);
+                let margin = self.longest_keyword.saturating_sub(1);
+                reuse::regions(copies, blob.len(), margin, &mut regions);
+                let mut found = std::mem::take(&mut scratch.found);
+                for &(lo, hi) in &regions {
+                    found.clear();
+                    self.collect_keywords(&blob[lo..hi], scratch, &mut found);
+                    for o in &found {
+                        let (start, end) = (o.start + lo, o.end + lo);
+                        if !reuse::inside_a_copy(copies, start, end) {
+                            now.push(Occurrence {
+                                end,
+                                start,
+                                pattern: o.pattern,
+                            });
+                        }
+                    }
+                }
+                scratch.found = found;
+                scratch.regions = regions;
+            }
+            None => self.collect_keywords(blob, scratch, &mut now),
+        }
+        now.sort_unstable();
+        for o in &now {
+            self.keyword_occurrence(blob, scratch, o.pattern, o.start, o.end);
+        }
+        scratch.kept = kept;
+        scratch.kept.keep(origin.key, &mut now);
+        scratch.now = now;
+    }
+
+    /// Every keyword occurrence in `haystack`, appended to `out` in no particular order.
+    fn collect_keywords(&self, haystack: &[u8], scratch: &mut Scratch, out: &mut Vec<Occurrence>) {
+        let mut push = |pattern, start, end| {
+            out.push(Occurrence {
+                end,
+                start,
+                pattern,
+            })
+        };
+        match self.keyword_pass(haystack.len()) {
+            KeywordPass::Table => self.keywords.for_each(haystack, push),
+            KeywordPass::AhoCorasick(automaton) => {
+                for m in automaton.find_overlapping_iter(haystack) {
+                    push(m.pattern().as_usize(), m.start(), m.end());
+                }
+            }
+            #[cfg(feature = "vectorscan")]
+            KeywordPass::Vectorscan(keywords) => {
+                let mut occurrences = std::mem::take(&mut scratch.occurrences);
+                if keywords
+                    .find(haystack, &mut scratch.vectorscan, &mut occurrences)
+                    .is_some()
+                {
+                    for &(end, pattern) in &occurrences {
+                        push(pattern, end - keywords.pattern_len(pattern), end);
+                    }
+                } else {
+                    for m in self.keyword_dfa().find_overlapping_iter(haystack) {
+                        push(m.pattern().as_usize(), m.start(), m.end());
+                    }
+                }
+                scratch.occurrences = occurrences;
+            }
+        }
+        #[cfg(not(feature = "vectorscan"))]
+        let _ = scratch;
+    }
+
     /// What to search a blob of `len` bytes with: the prefix table, then the DFA (or, with the
     /// `vectorscan` feature, the Vectorscan database) once it pays for itself. Threads that
     /// cross the threshold while it is being built wait for it; the others keep searching with
@@ -396,6 +513,79 @@ mod tests {
         out.iter()
             .map(|m| String::from_utf8_lossy(&blob[m.start..m.end]).into_owned())
             .collect()
+    }
+
+    /// Keyword occurrences carried over from a delta's base are those a search of the whole
+    /// blob finds, and so are the matches: random copies and inserts over a text dense with
+    /// built-in keywords and keys, so that edits fall on, beside and across keywords; each
+    /// round's result is the next round's base, so reuse also runs down a chain.
+    #[test]
+    fn occurrences_reused_from_a_delta_base_are_those_of_a_whole_search() {
+        use crate::delta::{Copy, Origin};
+        let matcher = Matcher::new(RuleSet::builtin().unwrap());
+        let text: Vec<u8> = matcher
+            .rules()
+            .iter()
+            .flat_map(|r| r.examples.iter().map(|e| e.text().to_string()))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into_bytes();
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |below: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % below as u64) as usize
+        };
+        let mut scratch = Scratch::default();
+        let mut base = text.clone();
+        let mut matches = Vec::new();
+        let origin = Origin { key: 0, base: None };
+        matcher.scan_from(&base, None, &mut scratch, &mut matches, Some(origin));
+        let mut reused_some = 0;
+        for round in 1..=24u64 {
+            let mut target = Vec::new();
+            let mut copies: Vec<Copy> = Vec::new();
+            while target.len() < text.len() {
+                if next(3) > 0 {
+                    let start = next(base.len());
+                    let len = (1 + next(3000)).min(base.len() - start);
+                    copies.push(Copy {
+                        target: target.len(),
+                        base: start,
+                        len,
+                    });
+                    target.extend_from_slice(&base[start..start + len]);
+                } else {
+                    // Inserted: a few bytes of keyword-dense text, case flipped at random.
+                    let start = next(text.len());
+                    let len = (1 + next(40)).min(text.len() - start);
+                    target.extend(text[start..start + len].iter().map(|&b| match next(4) {
+                        0 => b.to_ascii_uppercase(),
+                        _ => b,
+                    }));
+                }
+            }
+            let origin = Origin {
+                key: round,
+                base: Some((round - 1, &copies)),
+            };
+            matcher.scan_from(&target, None, &mut scratch, &mut matches, Some(origin));
+            let mut whole = Vec::new();
+            matcher.collect_keywords(&target, &mut Scratch::default(), &mut whole);
+            whole.sort_unstable();
+            assert_eq!(
+                scratch.kept.get(round).unwrap(),
+                whole.as_slice(),
+                "round {round}"
+            );
+            let mut plain = Vec::new();
+            matcher.scan(&target, None, &mut Scratch::default(), &mut plain);
+            assert_eq!(matches, plain, "round {round}");
+            reused_some += usize::from(!copies.is_empty() && !matches.is_empty());
+            base = target;
+        }
+        assert!(reused_some > 20);
     }
 
     #[test]

@@ -12,20 +12,23 @@ use std::path::{Path, PathBuf};
 const ALLOWED: &[(&str, &[&str])] = &[
     // The leaves: they know nothing of each other.
     ("decode", &[]),
+    ("delta", &[]),
     // The duration grammar the command line and the config file share.
     ("duration", &[]),
     ("progress", &[]),
     ("rules", &[]),
     // How a path is written in a URL, shared by SARIF locations and forge links.
     ("url_path", &[]),
-    ("source", &["url_path"]),
+    ("source", &["delta", "url_path"]),
     // The engine, in the order data flows through it.
-    ("matcher", &["rules"]),
+    ("matcher", &["delta", "rules"]),
     ("finding", &["matcher", "rules"]),
     ("suppress", &["finding", "rules", "source"]),
     (
         "scan",
-        &["decode", "finding", "matcher", "source", "suppress"],
+        &[
+            "decode", "delta", "finding", "matcher", "source", "suppress",
+        ],
     ),
     ("verify", &["finding", "rules"]),
     ("report", &["finding", "rules", "url_path"]),
@@ -47,8 +50,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "app",
         &[
-            "audit", "cli", "config", "finding", "matcher", "progress", "report", "rules", "scan",
-            "selftest", "source", "suppress", "verify",
+            "audit", "cli", "config", "delta", "finding", "matcher", "progress", "report", "rules",
+            "scan", "selftest", "source", "suppress", "verify",
         ],
     ),
 ];

@@ -486,7 +486,7 @@ where
                                             reason: SkipReason::Binary,
                                         });
                                     } else {
-                                        visitor.blob(index, path, data.data);
+                                        visitor.blob(index, path, data.data, None);
                                     }
                                 }
                                 _ => failed.push(index),
@@ -585,6 +585,7 @@ mod tests {
     use super::super::read::read_with_libgit2;
     use super::super::select::{DateWindow, Selection};
     use super::*;
+    use crate::delta::Origin;
 
     /// A generated history: files added, changed, renamed, copied and deleted in nested
     /// directories, a directory renamed, a side branch merged back; commits built from a map
@@ -794,7 +795,7 @@ mod tests {
     struct Collect(Vec<(u32, Vec<u8>)>);
 
     impl BlobVisitor for Collect {
-        fn blob(&mut self, index: u32, _path: &str, bytes: &[u8]) {
+        fn blob(&mut self, index: u32, _path: &str, bytes: &[u8], _: Option<Origin<'_>>) {
             self.0.push((index, bytes.to_vec()));
         }
     }

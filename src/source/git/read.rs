@@ -16,6 +16,7 @@ use git2::{Oid, Repository};
 use super::inventory::Inventory;
 use super::odb;
 use super::sweep;
+use crate::delta::Origin;
 use crate::source::{is_binary, SkipReason, Skipped};
 
 /// Reads the blobs of `inv`, calling `visit(blob index, bytes)` for each one that is text and
@@ -61,7 +62,9 @@ pub struct ReadOutcome<V> {
 
 /// What a thread does with each blob.
 pub trait BlobVisitor: Send {
-    fn blob(&mut self, index: u32, path: &str, bytes: &[u8]);
+    /// Blob `index` of the inventory, first seen at `path`; `origin` says, when the blob was
+    /// read by a sweep of a pack, which delta base it was made from and how.
+    fn blob(&mut self, index: u32, path: &str, bytes: &[u8], origin: Option<Origin<'_>>);
 }
 
 /// Reads the blobs with gitoxide (see `odb`); those it could not read are read through
@@ -176,7 +179,7 @@ where
                                 path: path.to_string(),
                                 reason: SkipReason::Binary,
                             }),
-                            Ok(blob) => visitor.blob(index, path, blob.content()),
+                            Ok(blob) => visitor.blob(index, path, blob.content(), None),
                         }
                     }
                     (visitor, skipped)

@@ -22,6 +22,7 @@ use gix::odb::pack;
 use super::inventory::Inventory;
 use super::odb::{err, to_git2, Odb, OdbError};
 use super::read::{BlobVisitor, ReadOutcome};
+use crate::delta::{read_git_delta, Copy, Origin};
 use crate::source::{is_binary, SkipReason, Skipped};
 
 /// A sweep decodes every object of the packs: it is taken when the listed blobs are at least
@@ -72,6 +73,14 @@ struct Shared<'a, F, V> {
 struct Worker<'s, 'a, F, V> {
     shared: &'s Shared<'a, F, V>,
     done: Done<V>,
+    /// The pack being swept, and its number (keys are unique across packs).
+    index: &'s pack::index::File,
+    data: &'s pack::data::File,
+    pack: u64,
+    /// Reading a delta again, for what it copies (see [`Worker::origin`]).
+    inflate: gix::zlib::Inflate,
+    delta: Vec<u8>,
+    copies: Vec<Copy>,
 }
 
 impl<F, V> Clone for Worker<'_, '_, F, V> {
@@ -79,6 +88,12 @@ impl<F, V> Clone for Worker<'_, '_, F, V> {
         Worker {
             shared: self.shared,
             done: Done::new(),
+            index: self.index,
+            data: self.data,
+            pack: self.pack,
+            inflate: gix::zlib::Inflate::default(),
+            delta: Vec::new(),
+            copies: Vec::new(),
         }
     }
 }
@@ -95,7 +110,7 @@ impl<F, V> Drop for Worker<'_, '_, F, V> {
 }
 
 impl<F: Fn() -> V, V: BlobVisitor> Worker<'_, '_, F, V> {
-    fn object(&mut self, kind: gix::object::Kind, data: &[u8], id: &gix::oid) {
+    fn object(&mut self, kind: gix::object::Kind, data: &[u8], id: &gix::oid, pack_offset: u64) {
         if self.shared.stop.load(Ordering::Relaxed) {
             return;
         }
@@ -117,6 +132,7 @@ impl<F: Fn() -> V, V: BlobVisitor> Worker<'_, '_, F, V> {
             return;
         }
         self.done.handled.push(index);
+        let offset = pack_offset;
         let path = &self.shared.inv.blobs[index as usize].occurrences[0].path;
         let size = data.len() as u64;
         if size > self.shared.max_size {
@@ -131,8 +147,51 @@ impl<F: Fn() -> V, V: BlobVisitor> Worker<'_, '_, F, V> {
                 reason: SkipReason::Binary,
             });
         } else {
+            let (key, base) = self.origin(offset, data.len());
+            let origin = Origin {
+                key,
+                base: base.map(|b| (b, self.copies.as_slice())),
+            };
             let visitor = self.done.visitor.get_or_insert_with(self.shared.make);
-            visitor.blob(index, path, data);
+            visitor.blob(index, path, data, Some(origin));
+        }
+    }
+
+    /// The key of the object at `offset` and, when it is a delta whose instructions read
+    /// back cleanly, its base's key (the spans it copies are then in `self.copies`). The
+    /// traversal hands over the result of a delta, not the delta, so it is inflated again
+    /// here: deltas are small (on cargo 90 MB in all, for 1.3 GB of blobs).
+    fn origin(&mut self, offset: u64, len: usize) -> (u64, Option<u64>) {
+        let key = |offset: u64| self.pack << 40 | offset;
+        let Ok(entry) = self.data.entry(offset) else {
+            return (key(offset), None);
+        };
+        let base = match entry.header {
+            pack::data::entry::Header::OfsDelta { base_distance } => {
+                offset.checked_sub(base_distance)
+            }
+            pack::data::entry::Header::RefDelta { base_id } => self
+                .index
+                .lookup(base_id)
+                .map(|i| self.index.pack_offset_at_index(i)),
+            _ => None,
+        };
+        let Some(base) = base else {
+            return (key(offset), None);
+        };
+        let Ok(size) = usize::try_from(entry.decompressed_size) else {
+            return (key(offset), None);
+        };
+        self.delta.clear();
+        self.delta.resize(size, 0);
+        let read = self
+            .data
+            .decompress_entry(&entry, &mut self.inflate, &mut self.delta)
+            .ok()
+            .and_then(|_| read_git_delta(&self.delta, len, &mut self.copies));
+        match read {
+            Some(()) => (key(offset), Some(key(base))),
+            None => (key(offset), None),
         }
     }
 
@@ -181,16 +240,22 @@ where
         decoded: AtomicUsize::new(0),
         earlier: Vec::new(),
     };
-    for (index, data) in packs {
+    for (pack_number, (index, data)) in packs.into_iter().enumerate() {
         let outcome = {
             let mut worker = Worker {
                 shared: &shared,
                 done: Done::new(),
+                index: &index,
+                data: &data,
+                pack: pack_number as u64,
+                inflate: gix::zlib::Inflate::default(),
+                delta: Vec::new(),
+                copies: Vec::new(),
             };
             index.traverse_with_index(
                 &data,
                 move |kind, bytes, entry, _| {
-                    worker.object(kind, bytes, &entry.oid);
+                    worker.object(kind, bytes, &entry.oid, entry.pack_offset);
                     Ok(())
                 },
                 &mut gix::progress::Discard,

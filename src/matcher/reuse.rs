@@ -1,0 +1,240 @@
+//! Keyword occurrences carried over from a delta's base, so that the keyword pass over a blob
+//! stored as a delta searches only what the delta changed.
+//!
+//! Why: in a history most blobs are a few lines away from another version of the same file,
+//! and git stores them that way (see [`crate::delta`]). On rust-lang/cargo the blobs hold
+//! 1.39 GB of text, but the deltas insert 76 MB, and the keyword pass over every byte was half
+//! of a history scan. A keyword occurrence wholly inside a span the delta copies is the same
+//! bytes as in the base, so it is where the base had it, shifted; every other occurrence
+//! overlaps an inserted byte or a seam between spans, so it lies within the longest keyword's
+//! length of one, and only those neighbourhoods are searched. The occurrences are exactly
+//! those a search of the whole blob finds (a test compares them), so everything after the
+//! keyword pass, and the findings, are the same.
+
+use crate::delta::Copy;
+
+/// One keyword occurrence; ordered by end, as the whole-blob search reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Occurrence {
+    pub end: usize,
+    pub start: usize,
+    pub pattern: usize,
+}
+
+/// How many blobs' occurrences a thread keeps: a delta's base was decoded (and scanned) just
+/// before it, by the same thread, in the sweep's depth-first walk of the pack's delta tree.
+const KEPT: usize = 32;
+
+/// Regions closer than this are searched as one: a search has a fixed cost, and a few hundred
+/// bytes more cost less than one more search.
+const JOIN_GAP: usize = 256;
+
+/// The occurrences of the last few blobs scanned with a key.
+#[derive(Debug, Default)]
+pub(super) struct Kept {
+    blobs: Vec<(u64, Vec<Occurrence>)>,
+    next: usize,
+}
+
+impl Kept {
+    pub(super) fn get(&self, key: u64) -> Option<&[Occurrence]> {
+        self.blobs
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, o)| o.as_slice())
+    }
+
+    /// Keeps `occurrences` under `key`, replacing the oldest kept; `occurrences` is left
+    /// holding the replaced blob's (cleared) allocation, for reuse.
+    pub(super) fn keep(&mut self, key: u64, occurrences: &mut Vec<Occurrence>) {
+        if self.blobs.len() < KEPT {
+            self.blobs.push((key, std::mem::take(occurrences)));
+            return;
+        }
+        let slot = &mut self.blobs[self.next];
+        slot.0 = key;
+        std::mem::swap(&mut slot.1, occurrences);
+        occurrences.clear();
+        self.next = (self.next + 1) % KEPT;
+    }
+}
+
+/// Adds to `out` the occurrences of `base` wholly inside a span `copies` takes from it, at
+/// their place in the blob.
+pub(super) fn carry(base: &[Occurrence], copies: &[Copy], out: &mut Vec<Occurrence>) {
+    for copy in copies {
+        let first = base.partition_point(|o| o.end <= copy.base);
+        for o in &base[first..] {
+            if o.end > copy.base + copy.len {
+                break;
+            }
+            if o.start >= copy.base {
+                out.push(Occurrence {
+                    end: o.end - copy.base + copy.target,
+                    start: o.start - copy.base + copy.target,
+                    pattern: o.pattern,
+                });
+            }
+        }
+    }
+}
+
+/// The regions of a `len`-byte blob that can hold an occurrence not wholly inside one copied
+/// span: every inserted run and every seam between two spans, widened by `margin` (the longest
+/// keyword's length less one) on each side, joined when close.
+pub(super) fn regions(copies: &[Copy], len: usize, margin: usize, out: &mut Vec<(usize, usize)>) {
+    out.clear();
+    let mut add = |lo: usize, hi: usize| {
+        let (lo, hi) = (lo.saturating_sub(margin), (hi + margin).min(len));
+        match out.last_mut() {
+            Some(last) if lo <= last.1 + JOIN_GAP => last.1 = last.1.max(hi),
+            _ => out.push((lo, hi)),
+        }
+    };
+    let mut at = 0;
+    for copy in copies {
+        if copy.target > at {
+            add(at, copy.target);
+        } else if at > 0 {
+            add(at, at);
+        }
+        at = copy.target + copy.len;
+    }
+    if at < len {
+        add(at, len);
+    }
+}
+
+/// Whether `start..end` lies wholly inside one copied span (then [`carry`] placed it).
+pub(super) fn inside_a_copy(copies: &[Copy], start: usize, end: usize) -> bool {
+    let i = copies.partition_point(|c| c.target + c.len <= start);
+    copies
+        .get(i)
+        .is_some_and(|c| c.target <= start && end <= c.target + c.len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_cover_inserts_and_seams_with_their_margins() {
+        let copies = [
+            Copy {
+                target: 0,
+                base: 0,
+                len: 1000,
+            },
+            // A seam at 1000 (no insert), then an insert 2000..2010.
+            Copy {
+                target: 1000,
+                base: 5000,
+                len: 1000,
+            },
+            Copy {
+                target: 2010,
+                base: 0,
+                len: 3000,
+            },
+        ];
+        let mut out = Vec::new();
+        regions(&copies, 6000, 8, &mut out);
+        assert_eq!(out, vec![(992, 1008), (1992, 2018), (5002, 6000)]);
+        // Close regions are joined.
+        let close = [
+            Copy {
+                target: 0,
+                base: 0,
+                len: 100,
+            },
+            Copy {
+                target: 110,
+                base: 100,
+                len: 100,
+            },
+        ];
+        regions(&close, 210, 8, &mut out);
+        assert_eq!(out, vec![(92, 118)]);
+        // No copies: the whole blob.
+        regions(&[], 50, 8, &mut out);
+        assert_eq!(out, vec![(0, 50)]);
+    }
+
+    #[test]
+    fn carried_occurrences_are_those_wholly_inside_a_copy() {
+        let base = [
+            Occurrence {
+                end: 8,
+                start: 5,
+                pattern: 0,
+            },
+            Occurrence {
+                end: 12,
+                start: 9,
+                pattern: 1,
+            },
+            Occurrence {
+                end: 22,
+                start: 18,
+                pattern: 2,
+            },
+        ];
+        // Copies base 0..10 to 100..110 and base 9..30 to 0..21.
+        let copies = [
+            Copy {
+                target: 0,
+                base: 9,
+                len: 21,
+            },
+            Copy {
+                target: 100,
+                base: 0,
+                len: 10,
+            },
+        ];
+        let mut out = Vec::new();
+        carry(&base, &copies, &mut out);
+        out.sort();
+        assert_eq!(
+            out,
+            vec![
+                Occurrence {
+                    end: 3,
+                    start: 0,
+                    pattern: 1
+                },
+                Occurrence {
+                    end: 13,
+                    start: 9,
+                    pattern: 2
+                },
+                Occurrence {
+                    end: 108,
+                    start: 105,
+                    pattern: 0
+                },
+            ]
+        );
+        assert!(inside_a_copy(&copies, 0, 21));
+        assert!(!inside_a_copy(&copies, 20, 22));
+        assert!(!inside_a_copy(&copies, 50, 52));
+        assert!(inside_a_copy(&copies, 105, 108));
+    }
+
+    #[test]
+    fn the_oldest_kept_blob_gives_way() {
+        let mut kept = Kept::default();
+        for key in 0..(KEPT as u64 + 3) {
+            let mut o = vec![Occurrence {
+                end: 1,
+                start: 0,
+                pattern: key as usize,
+            }];
+            kept.keep(key, &mut o);
+            assert!(o.is_empty());
+        }
+        assert!(kept.get(0).is_none() && kept.get(2).is_none());
+        assert_eq!(kept.get(3).unwrap()[0].pattern, 3);
+        assert_eq!(kept.get(KEPT as u64 + 2).unwrap()[0].pattern, KEPT + 2);
+    }
+}
