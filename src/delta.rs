@@ -16,11 +16,20 @@ pub struct Copy {
 
 /// What a scan may reuse for one blob: its own key (under which what its scan found is kept,
 /// for the blobs made from it) and, when it was stored as a delta, its base's key and the
-/// spans copied from the base, in target order (what lies between them was inserted).
+/// spans copied from the base, in target order (what lies between them was inserted). A key
+/// names one object for the life of the process: see [`scope`].
 #[derive(Debug, Clone, Copy)]
 pub struct Origin<'a> {
-    pub key: u64,
-    pub base: Option<(u64, &'a [Copy])>,
+    pub key: u128,
+    pub base: Option<(u128, &'a [Copy])>,
+}
+
+/// A number no other call in this process returns: the high half of the keys one reading of
+/// a repository gives its blobs, so that a matcher scanning several repositories (an audit)
+/// never takes one's blob for another's.
+pub fn scope() -> u128 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    u128::from(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) << 64
 }
 
 /// Reads git's delta format (the base's size, the result's size, then instructions: copy

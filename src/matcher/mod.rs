@@ -24,7 +24,7 @@ mod vectorscan;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
@@ -60,11 +60,10 @@ pub struct Scratch {
     /// The keyword occurrences Vectorscan reports, as (end, pattern).
     #[cfg(feature = "vectorscan")]
     occurrences: Vec<(usize, usize)>,
-    /// The keyword occurrences of the last blobs scanned with an [`Origin`], for the deltas
-    /// made from them.
-    kept: reuse::Kept,
-    /// The occurrences of the blob being scanned, those a region search found, the regions.
+    /// The occurrences of the blob being scanned, of its base, those a region search found,
+    /// and the regions.
     now: Vec<Occurrence>,
+    base: Vec<Occurrence>,
     found: Vec<Occurrence>,
     regions: Vec<(usize, usize)>,
 }
@@ -95,6 +94,9 @@ pub struct Matcher {
     /// The longest keyword's length in bytes: how far from an edit an occurrence the edit
     /// touches can start.
     longest_keyword: usize,
+    /// The keyword occurrences of the last blobs scanned with an [`Origin`], for the deltas
+    /// made from them (see [`reuse`]).
+    kept: Mutex<reuse::Kept>,
 }
 
 impl Matcher {
@@ -125,6 +127,7 @@ impl Matcher {
         let longest_keyword = patterns.iter().map(String::len).max().unwrap_or(0);
         Matcher {
             longest_keyword,
+            kept: Mutex::default(),
             rules,
             keywords,
             keywords_dfa: OnceLock::new(),
@@ -237,15 +240,16 @@ impl Matcher {
     /// The keyword pass of a blob with an origin: the occurrences found (or carried over from
     /// its base), fed in order of end, as the whole-blob search feeds them, and kept.
     fn reuse_keywords(&self, blob: &[u8], scratch: &mut Scratch, origin: Origin<'_>) {
-        let kept = std::mem::take(&mut scratch.kept);
         let mut now = std::mem::take(&mut scratch.now);
+        let mut base = std::mem::take(&mut scratch.base);
         now.clear();
-        match origin
-            .base
-            .and_then(|(key, copies)| kept.get(key).map(|base| (base, copies)))
-        {
-            Some((base, copies)) => {
-                reuse::carry(base, copies, &mut now);
+        let copies = origin.base.and_then(|(key, copies)| {
+            let kept = self.kept.lock().ok()?;
+            kept.get(key, &mut base).then_some(copies)
+        });
+        match copies {
+            Some(copies) => {
+                reuse::carry(&base, copies, &mut now);
                 let mut regions = std::mem::take(&mut scratch.regions);
                 let margin = self.longest_keyword.saturating_sub(1);
                 reuse::regions(copies, blob.len(), margin, &mut regions);
@@ -273,9 +277,11 @@ impl Matcher {
         for o in &now {
             self.keyword_occurrence(blob, scratch, o.pattern, o.start, o.end);
         }
-        scratch.kept = kept;
-        scratch.kept.keep(origin.key, &mut now);
+        if let Ok(mut kept) = self.kept.lock() {
+            kept.keep(origin.key, &now);
+        }
         scratch.now = now;
+        scratch.base = base;
     }
 
     /// Every keyword occurrence in `haystack`, appended to `out` in no particular order.
@@ -543,7 +549,7 @@ mod tests {
         let origin = Origin { key: 0, base: None };
         matcher.scan_from(&base, None, &mut scratch, &mut matches, Some(origin));
         let mut reused_some = 0;
-        for round in 1..=24u64 {
+        for round in 1..=24u128 {
             let mut target = Vec::new();
             let mut copies: Vec<Copy> = Vec::new();
             while target.len() < text.len() {
@@ -574,11 +580,9 @@ mod tests {
             let mut whole = Vec::new();
             matcher.collect_keywords(&target, &mut Scratch::default(), &mut whole);
             whole.sort_unstable();
-            assert_eq!(
-                scratch.kept.get(round).unwrap(),
-                whole.as_slice(),
-                "round {round}"
-            );
+            let mut kept = Vec::new();
+            assert!(matcher.kept.lock().unwrap().get(round, &mut kept));
+            assert_eq!(kept, whole, "round {round}");
             let mut plain = Vec::new();
             matcher.scan(&target, None, &mut Scratch::default(), &mut plain);
             assert_eq!(matches, plain, "round {round}");

@@ -73,10 +73,11 @@ struct Shared<'a, F, V> {
 struct Worker<'s, 'a, F, V> {
     shared: &'s Shared<'a, F, V>,
     done: Done<V>,
-    /// The pack being swept, and its number (keys are unique across packs).
+    /// The pack being swept, and its number; with the sweep's scope, a key names one object.
     index: &'s pack::index::File,
     data: &'s pack::data::File,
     pack: u64,
+    scope: u128,
     /// Reading a delta again, for what it copies (see [`Worker::origin`]).
     inflate: gix::zlib::Inflate,
     delta: Vec<u8>,
@@ -91,6 +92,7 @@ impl<F, V> Clone for Worker<'_, '_, F, V> {
             index: self.index,
             data: self.data,
             pack: self.pack,
+            scope: self.scope,
             inflate: gix::zlib::Inflate::default(),
             delta: Vec::new(),
             copies: Vec::new(),
@@ -161,8 +163,8 @@ impl<F: Fn() -> V, V: BlobVisitor> Worker<'_, '_, F, V> {
     /// back cleanly, its base's key (the spans it copies are then in `self.copies`). The
     /// traversal hands over the result of a delta, not the delta, so it is inflated again
     /// here: deltas are small (on cargo 90 MB in all, for 1.3 GB of blobs).
-    fn origin(&mut self, offset: u64, len: usize) -> (u64, Option<u64>) {
-        let key = |offset: u64| self.pack << 40 | offset;
+    fn origin(&mut self, offset: u64, len: usize) -> (u128, Option<u128>) {
+        let key = |offset: u64| self.scope | u128::from(self.pack) << 48 | u128::from(offset);
         let Ok(entry) = self.data.entry(offset) else {
             return (key(offset), None);
         };
@@ -240,6 +242,7 @@ where
         decoded: AtomicUsize::new(0),
         earlier: Vec::new(),
     };
+    let scope = crate::delta::scope();
     for (pack_number, (index, data)) in packs.into_iter().enumerate() {
         let outcome = {
             let mut worker = Worker {
@@ -248,6 +251,7 @@ where
                 index: &index,
                 data: &data,
                 pack: pack_number as u64,
+                scope,
                 inflate: gix::zlib::Inflate::default(),
                 delta: Vec::new(),
                 copies: Vec::new(),
