@@ -10,6 +10,10 @@
 //!
 //! The walk has listed the blobs first, so each one is scanned knowing its path, exactly as
 //! the object-by-object reader would; blobs the walk did not list are passed over unscanned.
+//! Each blob stored as a delta is handed over with its origin (its base and the spans it
+//! copies, read again from the pack), so that the keyword pass searches only what the delta
+//! changed (see `matcher::reuse`).
+//!
 //! What the sweep did not reach (loose objects) is read object by object afterwards. A
 //! multi-pack index, a pack gix cannot traverse, or an object over the decode limit, and the
 //! caller reads object by object instead, as before.
