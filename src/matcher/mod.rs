@@ -182,33 +182,22 @@ impl Matcher {
         scratch.triggered.resize(rules.len(), false);
         scratch.order.clear();
         scratch.windows.resize_with(rules.len(), Vec::new);
+        let mut now = std::mem::take(&mut scratch.now);
+        now.clear();
         match origin {
-            Some(origin) => self.reuse_keywords(blob, scratch, origin),
-            None => match self.keyword_pass(blob.len()) {
-                KeywordPass::Table => self.keywords.for_each(blob, |pattern, start, end| {
-                    self.keyword_occurrence(blob, scratch, pattern, start, end)
-                }),
-                KeywordPass::AhoCorasick(automaton) => {
-                    self.search_keywords(automaton, blob, scratch)
-                }
-                #[cfg(feature = "vectorscan")]
-                KeywordPass::Vectorscan(keywords) => {
-                    let mut occurrences = std::mem::take(&mut scratch.occurrences);
-                    if keywords
-                        .find(blob, &mut scratch.vectorscan, &mut occurrences)
-                        .is_some()
-                    {
-                        for &(end, pattern) in &occurrences {
-                            let start = end - keywords.pattern_len(pattern);
-                            self.keyword_occurrence(blob, scratch, pattern, start, end);
-                        }
-                    } else {
-                        self.search_keywords(self.keyword_dfa(), blob, scratch);
-                    }
-                    scratch.occurrences = occurrences;
-                }
-            },
+            Some(origin) => self.reuse_keywords(blob, scratch, origin, &mut now),
+            None => self.collect_keywords(blob, scratch, &mut now),
         }
+        // In order of end, as the Aho-Corasick search reports them (the prefix table reports
+        // them by start): windows merge as they come.
+        now.sort_unstable();
+        for o in &now {
+            self.keyword_occurrence(blob, scratch, o.pattern, o.start, o.end);
+        }
+        if let (Some(origin), Ok(mut kept)) = (origin, self.kept.lock()) {
+            kept.keep(origin.key, &now);
+        }
+        scratch.now = now;
         if scratch.order.is_empty() {
             return;
         }
@@ -237,19 +226,23 @@ enum KeywordPass<'a> {
 }
 
 impl Matcher {
-    /// The keyword pass of a blob with an origin: the occurrences found (or carried over from
-    /// its base), fed in order of end, as the whole-blob search feeds them, and kept.
-    fn reuse_keywords(&self, blob: &[u8], scratch: &mut Scratch, origin: Origin<'_>) {
-        let mut now = std::mem::take(&mut scratch.now);
+    /// The keyword occurrences of a blob with an origin, into `out` (in no particular order):
+    /// carried over from its base where it copies it, searched for elsewhere.
+    fn reuse_keywords(
+        &self,
+        blob: &[u8],
+        scratch: &mut Scratch,
+        origin: Origin<'_>,
+        out: &mut Vec<Occurrence>,
+    ) {
         let mut base = std::mem::take(&mut scratch.base);
-        now.clear();
         let copies = origin.base.and_then(|(key, copies)| {
             let kept = self.kept.lock().ok()?;
             kept.get(key, &mut base).then_some(copies)
         });
         match copies {
             Some(copies) => {
-                reuse::carry(&base, copies, &mut now);
+                reuse::carry(&base, copies, out);
                 let mut regions = std::mem::take(&mut scratch.regions);
                 let margin = self.longest_keyword.saturating_sub(1);
                 reuse::regions(copies, blob.len(), margin, &mut regions);
@@ -260,7 +253,7 @@ impl Matcher {
                     for o in &found {
                         let (start, end) = (o.start + lo, o.end + lo);
                         if !reuse::inside_a_copy(copies, start, end) {
-                            now.push(Occurrence {
+                            out.push(Occurrence {
                                 end,
                                 start,
                                 pattern: o.pattern,
@@ -271,16 +264,8 @@ impl Matcher {
                 scratch.found = found;
                 scratch.regions = regions;
             }
-            None => self.collect_keywords(blob, scratch, &mut now),
+            None => self.collect_keywords(blob, scratch, out),
         }
-        now.sort_unstable();
-        for o in &now {
-            self.keyword_occurrence(blob, scratch, o.pattern, o.start, o.end);
-        }
-        if let Ok(mut kept) = self.kept.lock() {
-            kept.keep(origin.key, &now);
-        }
-        scratch.now = now;
         scratch.base = base;
     }
 
@@ -356,13 +341,6 @@ impl Matcher {
     fn keyword_dfa(&self) -> &AhoCorasick {
         self.keywords_dfa
             .get_or_init(|| keyword_automaton(&self.keyword_patterns, AhoCorasickKind::DFA))
-    }
-
-    /// The Aho-Corasick keyword pass: every occurrence, overlapping, in order of end.
-    fn search_keywords(&self, automaton: &AhoCorasick, blob: &[u8], scratch: &mut Scratch) {
-        for m in automaton.find_overlapping_iter(blob) {
-            self.keyword_occurrence(blob, scratch, m.pattern().as_usize(), m.start(), m.end());
-        }
     }
 
     /// Triggers the rules of keyword `pattern`, found at `start..end`, and opens their windows
