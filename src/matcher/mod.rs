@@ -162,8 +162,8 @@ impl Matcher {
     }
 
     /// [`Matcher::scan`], for a blob with an [`Origin`]: its keyword occurrences are kept
-    /// (for the blobs made from it) and, when it was made from a blob this thread scanned
-    /// recently, carried over from that one where it copies it (see [`reuse`]). The matches
+    /// (for the blobs made from it) and, when it was made from a blob scanned recently (by
+    /// any thread), carried over from that one where it copies it (see [`reuse`]). The matches
     /// are those [`Matcher::scan`] finds.
     pub fn scan_from(
         &self,

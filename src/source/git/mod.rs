@@ -62,18 +62,24 @@ fn git_err(context: impl Into<String>) -> impl FnOnce(git2::Error) -> GitError {
 
 /// Opens the repository containing `path`.
 pub fn open(path: &Path) -> Result<Repository, GitError> {
-    bound_libgit2_memory();
+    configure_libgit2();
     Repository::discover(path).map_err(|_| GitError::NotARepository {
         path: path.display().to_string(),
     })
 }
 
-/// libgit2 keeps up to 256 MiB of parsed objects and maps pack files in windows of up to 8 GiB
-/// in all: on a large history that, not the blobs in flight, would set the peak memory. Each
-/// commit and tree is read once here, so a small cache loses nothing (at 16 MiB, the commits
-/// the revwalk had cached were a seventh of cargo's peak); mapped windows beyond the limit are
-/// unmapped and mapped again when needed.
-fn bound_libgit2_memory() {
+/// libgit2's process-wide settings for reading a history once.
+///
+/// Memory: libgit2 keeps up to 256 MiB of parsed objects and maps pack files in windows of up
+/// to 8 GiB in all: on a large history that, not the blobs in flight, would set the peak
+/// memory. Each commit and tree is read once here, so a small cache loses nothing (at 16 MiB,
+/// the commits the revwalk had cached were a seventh of cargo's peak); mapped windows beyond
+/// the limit are unmapped and mapped again when needed.
+///
+/// Time: libgit2 hashes every object it reads to check its id, which was a quarter of the
+/// commit walk (252 → 182 ms on cargo); gitoxide, which reads the trees and blobs, never
+/// checks, and a scan reads whatever bytes an object holds either way.
+fn configure_libgit2() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // SAFETY: these set process-wide libgit2 options; they are called once, before this

@@ -60,6 +60,15 @@ pub struct ReadOutcome<V> {
     pub warnings: Vec<String>,
 }
 
+impl<V> ReadOutcome<V> {
+    /// Adds what a later reader (of the blobs this one left) produced.
+    fn absorb(&mut self, more: ReadOutcome<V>) {
+        self.visitors.extend(more.visitors);
+        self.skipped.extend(more.skipped);
+        self.warnings.extend(more.warnings);
+    }
+}
+
 /// What a thread does with each blob.
 pub trait BlobVisitor: Send {
     /// Blob `index` of the inventory, first seen at `path`; `origin` says, when the blob was
@@ -83,38 +92,30 @@ where
     F: Fn() -> V + Sync,
 {
     let odb = odb::Odb::open(dir)?;
-    // A whole history: one sweep over the packs decodes each object once (see `sweep`).
+    // A whole history: one sweep over the packs decodes each object once (see `sweep`); what
+    // it did not reach (loose objects), or everything when it was not taken, is read object
+    // by object.
     let swept = match inv.narrow {
         false => sweep::read_packs(&odb, inv, max_size, threads, make).unwrap_or(None),
         true => None,
     };
+    let read = match swept {
+        Some((outcome, rest)) if rest.is_empty() => Ok((outcome, rest)),
+        Some((mut outcome, rest)) => {
+            odb::read_blobs(&odb, inv, Some(&rest), max_size, threads, false, make).map(
+                |(more, rest)| {
+                    outcome.absorb(more);
+                    (outcome, rest)
+                },
+            )
+        }
+        None => odb::read_blobs(&odb, inv, None, max_size, threads, !inv.narrow, make),
+    };
     super::resident::release_pack_pages();
     super::resident::trim_heap();
-    let (mut outcome, rest) = match swept {
-        Some((mut outcome, rest)) => {
-            if !rest.is_empty() {
-                let (more, rest) =
-                    odb::read_blobs(&odb, inv, Some(&rest), max_size, threads, false, make)?;
-                outcome.visitors.extend(more.visitors);
-                outcome.skipped.extend(more.skipped);
-                outcome.warnings.extend(more.warnings);
-                (outcome, rest)
-            } else {
-                (outcome, rest)
-            }
-        }
-        None => {
-            let read = odb::read_blobs(&odb, inv, None, max_size, threads, !inv.narrow, make);
-            super::resident::release_pack_pages();
-            super::resident::trim_heap();
-            read?
-        }
-    };
+    let (mut outcome, rest) = read?;
     if !rest.is_empty() {
-        let more = read_with_libgit2(dir, inv, &rest, max_size, threads, make);
-        outcome.visitors.extend(more.visitors);
-        outcome.skipped.extend(more.skipped);
-        outcome.warnings.extend(more.warnings);
+        outcome.absorb(read_with_libgit2(dir, inv, &rest, max_size, threads, make));
     }
     Ok(outcome)
 }

@@ -138,7 +138,6 @@ impl<F: Fn() -> V, V: BlobVisitor> Worker<'_, '_, F, V> {
             return;
         }
         self.done.handled.push(index);
-        let offset = pack_offset;
         let path = &self.shared.inv.blobs[index as usize].occurrences[0].path;
         let size = data.len() as u64;
         if size > self.shared.max_size {
@@ -153,7 +152,7 @@ impl<F: Fn() -> V, V: BlobVisitor> Worker<'_, '_, F, V> {
                 reason: SkipReason::Binary,
             });
         } else {
-            let (key, base) = self.origin(offset, data.len());
+            let (key, base) = self.origin(pack_offset, data.len());
             let origin = Origin {
                 key,
                 base: base.map(|b| (b, self.copies.as_slice())),
