@@ -66,6 +66,8 @@ pub struct Scratch {
     base: Vec<Occurrence>,
     found: Vec<Occurrence>,
     regions: Vec<(usize, usize)>,
+    /// The wider regions the long keywords are searched in.
+    wide: Vec<(usize, usize)>,
 }
 
 /// All rules, compiled into one keyword automaton; shared read-only by every thread.
@@ -91,9 +93,12 @@ pub struct Matcher {
     keyword_patterns: Vec<String>,
     /// For each keyword pattern of the automaton, the rules it triggers.
     keyword_rules: Vec<Vec<usize>>,
-    /// The longest keyword's length in bytes: how far from an edit an occurrence the edit
-    /// touches can start.
-    longest_keyword: usize,
+    /// How far from an edit an occurrence the edit touches can start: the longest short
+    /// keyword's length less one, and the longest keyword's (see [`LongKeywords`]).
+    short_margin: usize,
+    long_margin: usize,
+    /// The keywords longer than [`SHORT_KEYWORD`], as their own automaton, built at first use.
+    long_keywords: OnceLock<Option<LongKeywords>>,
     /// The keyword occurrences of the last blobs scanned with an [`Origin`], for the deltas
     /// made from them (see [`reuse`]).
     kept: Mutex<reuse::Kept>,
@@ -124,9 +129,18 @@ impl Matcher {
             }
         }
         let keywords = prefix::PrefixTable::new(&patterns);
-        let longest_keyword = patterns.iter().map(String::len).max().unwrap_or(0);
+        let longest = |short: bool| {
+            patterns
+                .iter()
+                .map(String::len)
+                .filter(|&len| !short || len <= SHORT_KEYWORD)
+                .max()
+                .unwrap_or(0)
+        };
         Matcher {
-            longest_keyword,
+            short_margin: longest(true).saturating_sub(1),
+            long_margin: longest(false).saturating_sub(1),
+            long_keywords: OnceLock::new(),
             kept: Mutex::default(),
             rules,
             keywords,
@@ -244,8 +258,7 @@ impl Matcher {
             Some(copies) => {
                 reuse::carry(&base, copies, out);
                 let mut regions = std::mem::take(&mut scratch.regions);
-                let margin = self.longest_keyword.saturating_sub(1);
-                reuse::regions(copies, blob.len(), margin, &mut regions);
+                reuse::regions(copies, blob.len(), self.short_margin, &mut regions);
                 let mut found = std::mem::take(&mut scratch.found);
                 for &(lo, hi) in &regions {
                     found.clear();
@@ -260,6 +273,28 @@ impl Matcher {
                             });
                         }
                     }
+                }
+                // A long keyword across an edit can reach past the short margin: only the
+                // long keywords are searched for in the wider regions, and what the short
+                // regions held is not counted twice.
+                if let Some(long) = self.long_keywords() {
+                    let mut wide = std::mem::take(&mut scratch.wide);
+                    reuse::regions(copies, blob.len(), self.long_margin, &mut wide);
+                    for &(lo, hi) in &wide {
+                        for m in long.automaton.find_overlapping_iter(&blob[lo..hi]) {
+                            let (start, end) = (m.start() + lo, m.end() + lo);
+                            if !reuse::inside_a_copy(copies, start, end)
+                                && !reuse::within(&regions, start, end)
+                            {
+                                out.push(Occurrence {
+                                    end,
+                                    start,
+                                    pattern: long.patterns[m.pattern().as_usize()],
+                                });
+                            }
+                        }
+                    }
+                    scratch.wide = wide;
                 }
                 scratch.found = found;
                 scratch.regions = regions;
@@ -337,6 +372,25 @@ impl Matcher {
         KeywordPass::AhoCorasick(self.keyword_dfa())
     }
 
+    /// The automaton of the keywords longer than [`SHORT_KEYWORD`], if there are any.
+    fn long_keywords(&self) -> Option<&LongKeywords> {
+        self.long_keywords
+            .get_or_init(|| {
+                let patterns: Vec<usize> = (0..self.keyword_patterns.len())
+                    .filter(|&i| self.keyword_patterns[i].len() > SHORT_KEYWORD)
+                    .collect();
+                let texts: Vec<String> = patterns
+                    .iter()
+                    .map(|&i| self.keyword_patterns[i].clone())
+                    .collect();
+                (!patterns.is_empty()).then(|| LongKeywords {
+                    automaton: keyword_automaton(&texts, AhoCorasickKind::DFA),
+                    patterns,
+                })
+            })
+            .as_ref()
+    }
+
     /// The keyword DFA, built at its first use.
     fn keyword_dfa(&self) -> &AhoCorasick {
         self.keywords_dfa
@@ -366,6 +420,20 @@ impl Matcher {
             }
         }
     }
+}
+
+/// Keywords longer than this are searched for apart in what a delta changed. Almost every
+/// keyword is shorter (the built-in rules' longest short one has 27 bytes); the few longer
+/// ones (an OpenSSH key's armour and first line, 88 bytes and more) would otherwise widen
+/// every region searched around an edit to their length.
+const SHORT_KEYWORD: usize = 32;
+
+/// The keywords longer than [`SHORT_KEYWORD`]: their automaton, and for each of its patterns
+/// the index of the keyword pattern it is.
+#[derive(Debug)]
+struct LongKeywords {
+    automaton: AhoCorasick,
+    patterns: Vec<usize>,
 }
 
 /// How many bytes the prefix table searches before the DFA is built: about what the table
@@ -568,6 +636,78 @@ mod tests {
             base = target;
         }
         assert!(reused_some > 20);
+    }
+
+    /// A long keyword split by a seam far from both its ends is found only by the wide
+    /// search: the short margin around the seam cannot hold it.
+    #[test]
+    fn a_long_keyword_across_a_seam_past_the_short_margin_is_found() {
+        use crate::delta::{Copy, Origin};
+        let matcher = Matcher::new(RuleSet::builtin().unwrap());
+        let long = matcher
+            .keywords()
+            .iter()
+            .find(|k| k.len() > SHORT_KEYWORD + 30)
+            .expect("a built-in keyword longer than the short ones")
+            .clone();
+        let split = SHORT_KEYWORD + 10;
+        // The base holds the keyword's two halves apart; the delta copies them together.
+        let base = format!("{}\n--------\n{}\n", &long[..split], &long[split..]);
+        let copies = [
+            Copy {
+                target: 0,
+                base: 0,
+                len: split,
+            },
+            Copy {
+                target: split,
+                base: split + 10,
+                len: long.len() - split + 1,
+            },
+        ];
+        let target = format!("{long}\n");
+        let mut scratch = Scratch::default();
+        let mut matches = Vec::new();
+        let first = Origin { key: 1, base: None };
+        matcher.scan_from(
+            base.as_bytes(),
+            None,
+            &mut scratch,
+            &mut matches,
+            Some(first),
+        );
+        let second = Origin {
+            key: 2,
+            base: Some((1, &copies)),
+        };
+        matcher.scan_from(
+            target.as_bytes(),
+            None,
+            &mut scratch,
+            &mut matches,
+            Some(second),
+        );
+        let mut kept = Vec::new();
+        assert!(matcher.kept.lock().unwrap().get(2, &mut kept));
+        let mut whole = Vec::new();
+        matcher.collect_keywords(target.as_bytes(), &mut Scratch::default(), &mut whole);
+        whole.sort_unstable();
+        assert!(whole.iter().any(|o| o.end - o.start == long.len()));
+        assert_eq!(kept, whole);
+        // Inserted whole, it lies in both the short and the wide regions: counted once.
+        let third = Origin {
+            key: 3,
+            base: Some((2, &[])),
+        };
+        matcher.scan_from(
+            target.as_bytes(),
+            None,
+            &mut scratch,
+            &mut matches,
+            Some(third),
+        );
+        assert!(matcher.kept.lock().unwrap().get(3, &mut kept));
+        assert_eq!(kept, whole);
     }
 
     #[test]

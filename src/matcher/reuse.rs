@@ -145,6 +145,14 @@ pub(super) fn inside_a_copy(copies: &[Copy], start: usize, end: usize) -> bool {
         .is_some_and(|c| c.target <= start && end <= c.target + c.len)
 }
 
+/// Whether `start..end` lies wholly inside one of `regions` (ordered, apart).
+pub(super) fn within(regions: &[(usize, usize)], start: usize, end: usize) -> bool {
+    let i = regions.partition_point(|&(_, hi)| hi <= start);
+    regions
+        .get(i)
+        .is_some_and(|&(lo, hi)| lo <= start && end <= hi)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
