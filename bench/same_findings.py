@@ -4,7 +4,7 @@
 Usage: python3 bench/same_findings.py BEFORE.json AFTER.json
 
 A finding is compared as (rule id, fingerprint) with every location (path, line, column,
-end line, end column): the fingerprint is derived from the rule and the secret, so two reports
+end line, end column, and in a history report the commit it is attributed to): the fingerprint is derived from the rule and the secret, so two reports
 with the same set found the same keys at the same places without either showing a secret.
 Prints what only one side has; exit status 0 when the sets are equal, 1 when they differ.
 """
@@ -32,6 +32,7 @@ def findings(path):
                     loc["column"],
                     loc.get("end_line"),
                     loc.get("end_column"),
+                    loc.get("commit"),
                 )
             )
     return out

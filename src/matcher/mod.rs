@@ -18,6 +18,7 @@
 
 pub mod filter;
 mod prefix;
+mod quiet;
 mod reuse;
 #[cfg(feature = "vectorscan")]
 mod vectorscan;
@@ -68,6 +69,8 @@ pub struct Scratch {
     regions: Vec<(usize, usize)>,
     /// The wider regions the long keywords are searched in.
     wide: Vec<(usize, usize)>,
+    /// Windows a rule found nothing in (see [`quiet`]).
+    quiet: quiet::Quiet,
 }
 
 /// All rules, compiled into one keyword automaton; shared read-only by every thread.
@@ -102,7 +105,12 @@ pub struct Matcher {
     /// The keyword occurrences of the last blobs scanned with an [`Origin`], for the deltas
     /// made from them (see [`reuse`]).
     kept: Mutex<reuse::Kept>,
+    /// This matcher's number in the process, never 0: what a scratch's quiet windows belong to.
+    id: u64,
 }
+
+/// The last number given to a matcher.
+static MATCHERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Matcher {
     /// Builds the keyword automaton. Rule regexes are not built here: each is built the first
@@ -138,6 +146,7 @@ impl Matcher {
                 .unwrap_or(0)
         };
         Matcher {
+            id: MATCHERS.fetch_add(1, Ordering::Relaxed) + 1,
             short_margin: longest(true).saturating_sub(1),
             long_margin: longest(false).saturating_sub(1),
             long_keywords: OnceLock::new(),
@@ -216,11 +225,18 @@ impl Matcher {
             return;
         }
         scratch.order.sort_unstable();
+        scratch.quiet.serve(self.id);
         for &index in &scratch.order {
             let rule = &rules[index];
             if rule.windowed() {
                 for &(lo, hi) in &scratch.windows[index] {
-                    scan_rule(index, rule, blob, lo, hi, path, out);
+                    let window = scratch.quiet.window(index, &blob[lo..hi]);
+                    if scratch.quiet.contains(window) {
+                        continue;
+                    }
+                    if !scan_rule(index, rule, blob, lo, hi, path, out) {
+                        scratch.quiet.insert(window);
+                    }
                 }
             } else {
                 scan_rule(index, rule, blob, 0, blob.len(), path, out);
@@ -483,7 +499,8 @@ fn add_window(blob: &[u8], windows: &mut Vec<(usize, usize)>, start: usize, end:
     }
 }
 
-/// Runs a rule's regexes over `blob[lo..hi]`, reporting positions in the whole blob.
+/// Runs a rule's regexes over `blob[lo..hi]`, reporting positions in the whole blob; whether
+/// any regex matched there (kept or filtered out).
 fn scan_rule(
     index: usize,
     rule: &Rule,
@@ -492,12 +509,14 @@ fn scan_rule(
     hi: usize,
     path: Option<&[u8]>,
     out: &mut Vec<Match>,
-) {
+) -> bool {
+    let mut matched = false;
     let group = rule.secret_group();
     let max_len = rule.max_secret_len.unwrap_or(usize::MAX);
     let haystack = &blob[lo..hi];
     for regex in rule.candidate_regexes(haystack) {
         for caps in regex.captures_iter(haystack) {
+            matched = true;
             let Some(secret) = caps.get_group(group) else {
                 continue;
             };
@@ -525,6 +544,7 @@ fn scan_rule(
             }
         }
     }
+    matched
 }
 
 /// One key is one match under its most specific name: a generic rule's match that overlaps a
@@ -708,6 +728,47 @@ mod tests {
         );
         assert!(matcher.kept.lock().unwrap().get(3, &mut kept));
         assert_eq!(kept, whole);
+    }
+
+    /// Windows are remembered only when they held nothing: every built-in example's key is
+    /// found again when the same text is scanned again with the same scratch.
+    #[test]
+    fn a_key_is_found_again_in_lines_met_before() {
+        let matcher = Matcher::new(RuleSet::builtin().unwrap());
+        let mut scratch = Scratch::default();
+        let (mut first, mut again) = (Vec::new(), Vec::new());
+        let mut found = 0;
+        for rule in matcher.rules() {
+            for example in &rule.examples {
+                let text = example.text().as_bytes();
+                matcher.scan(text, None, &mut scratch, &mut first);
+                matcher.scan(text, None, &mut scratch, &mut again);
+                assert_eq!(first, again, "{}", rule.id);
+                found += usize::from(!first.is_empty());
+            }
+        }
+        assert!(found > 400, "{found}");
+    }
+
+    /// A scratch serving two matchers in turn does not take one's quiet windows for the
+    /// other's: rule 0 of the first finds nothing in a line where rule 0 of the second
+    /// finds a key.
+    #[test]
+    fn quiet_windows_belong_to_their_matcher() {
+        let rule = |regex: &str| {
+            matcher(&format!(
+                "[[rule]]\nid = \"pk\"\nname = \"pk\"\nkeywords = [\"pk_\"]\nregex = '''{regex}'''\n"
+            ))
+        };
+        let digits = rule(r"\b(pk_[0-9]{8,})\b");
+        let mixed = rule(r"\b(pk_[a-z0-9]{8,})\b");
+        let blob = b"a = pk_q7w3x9z2r\n";
+        let mut scratch = Scratch::default();
+        let mut out = Vec::new();
+        digits.scan(blob, None, &mut scratch, &mut out);
+        assert!(out.is_empty());
+        mixed.scan(blob, None, &mut scratch, &mut out);
+        assert_eq!(out.len(), 1);
     }
 
     #[test]

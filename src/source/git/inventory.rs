@@ -107,7 +107,8 @@ pub(super) fn inventory_with(
     let dated = !window.is_open();
     let mut walker = TreeWalker {
         repo,
-        seen_trees: HashSet::new(),
+        seen_trees: FastSet::default(),
+        paths: PathHasher::default(),
         known: HashSet::new(),
         inv: &mut inv,
     };
@@ -184,7 +185,8 @@ struct TreeWalker<'a> {
     repo: &'a Repository,
     /// Trees already walked, by id *and* path: the same tree under a new path (a directory
     /// renamed or copied) puts its blobs at new paths, so it is walked again there.
-    seen_trees: HashSet<(Oid, u64)>,
+    seen_trees: FastSet<(Oid, u64)>,
+    paths: PathHasher,
     known: HashSet<Oid>,
     inv: &'a mut Inventory,
 }
@@ -207,7 +209,7 @@ impl<'a> TreeWalker<'a> {
         let repo = self.repo;
         if !self
             .seen_trees
-            .insert((root.id(), path_hash(&[prefix.as_bytes()])))
+            .insert((root.id(), self.paths.hash(&[prefix.as_bytes()])))
         {
             return;
         }
@@ -227,7 +229,9 @@ impl<'a> TreeWalker<'a> {
                 match entry.kind() {
                     Some(ObjectType::Tree) => {
                         // Most subtrees of a new tree are unchanged: skip them before reading.
-                        let key = path_hash(&[path.as_bytes(), entry.name_bytes(), b"/"]);
+                        let key = self
+                            .paths
+                            .hash(&[path.as_bytes(), entry.name_bytes(), b"/"]);
                         if !self.seen_trees.insert((entry.id(), key)) {
                             continue;
                         }
@@ -286,11 +290,28 @@ impl<'a> TreeWalker<'a> {
 /// Records that `commit` has blob `oid` at `prefix``name`, unless the blob was already seen
 /// at that path (both walkers record through here, so they cannot drift apart).
 pub(super) fn record_blob(inv: &mut Inventory, oid: Oid, prefix: &str, name: &str, commit: u32) {
+    let known = inv.index.get(&oid).copied();
+    let index = record_blob_at(inv, known, oid, prefix, name, commit);
+    if known.is_none() {
+        inv.index.insert(oid, index);
+    }
+}
+
+/// [`record_blob`] for a caller that keeps its own blob index (`known`: the blob's index in
+/// `inv.blobs`, if it has one) and fills `inv.index` itself; returns the blob's index.
+pub(super) fn record_blob_at(
+    inv: &mut Inventory,
+    known: Option<u32>,
+    oid: Oid,
+    prefix: &str,
+    name: &str,
+    commit: u32,
+) -> u32 {
     let same_path = |p: &str| {
         p.len() == prefix.len() + name.len() && p.starts_with(prefix) && p.ends_with(name)
     };
-    match inv.index.get(&oid) {
-        Some(&i) => {
+    match known {
+        Some(i) => {
             let blob = &mut inv.blobs[i as usize];
             if !blob.occurrences.iter().any(|o| same_path(&o.path)) {
                 blob.occurrences.push(Occurrence {
@@ -298,9 +319,9 @@ pub(super) fn record_blob(inv: &mut Inventory, oid: Oid, prefix: &str, name: &st
                     path: format!("{prefix}{name}").into(),
                 });
             }
+            i
         }
         None => {
-            inv.index.insert(oid, inv.blobs.len() as u32);
             inv.blobs.push(BlobRef {
                 oid,
                 occurrences: vec![Occurrence {
@@ -308,17 +329,29 @@ pub(super) fn record_blob(inv: &mut Inventory, oid: Oid, prefix: &str, name: &st
                     path: format!("{prefix}{name}").into(),
                 }],
             });
+            (inv.blobs.len() - 1) as u32
         }
     }
 }
 
-/// A 64-bit hash of a tree's path, given in pieces (so a child's path need not be built to be
-/// looked up), so the seen-set does not hold a string per tree.
-pub(super) fn path_hash(parts: &[&[u8]]) -> u64 {
-    use std::hash::Hasher;
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    for part in parts {
-        h.write(part);
+/// Hashes a tree's path, given in pieces (so a child's path need not be built to be looked
+/// up), to 64 bits, so the seen-sets do not hold a string per tree. The key is random per
+/// walk: a tree skipped because its (id, path hash) was seen at another path would hide its
+/// blobs there, and with a fixed key two such paths could be searched for and committed.
+#[derive(Default)]
+pub(super) struct PathHasher(foldhash::quality::RandomState);
+
+impl PathHasher {
+    pub(super) fn hash(&self, parts: &[&[u8]]) -> u64 {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = self.0.build_hasher();
+        for part in parts {
+            h.write(part);
+        }
+        h.finish()
     }
-    h.finish()
 }
+
+/// A hash map keyed by the walk's own small keys (tree and name indices, path hashes): a fast
+/// hash with a random key per process.
+pub(super) type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;

@@ -25,7 +25,7 @@ use gix::objs::Find;
 use gix::odb::Header;
 use gix::ObjectId;
 
-use super::inventory::{path_hash, record_blob, Inventory};
+use super::inventory::{record_blob_at, FastSet, Inventory, PathHasher};
 use super::read::{BlobVisitor, ReadOutcome};
 use crate::source::{is_binary, SkipReason, Skipped};
 
@@ -187,7 +187,7 @@ pub(super) struct Graph {
     trees: Vec<(u32, u32)>,
     entries: Vec<Entry>,
     names: Vec<Box<[u8]>>,
-    name_index: HashMap<Box<[u8]>, u32>,
+    name_index: HashMap<Box<[u8]>, u32, foldhash::fast::RandomState>,
     /// Per selected commit: the id index of its root tree.
     roots: Vec<u32>,
 }
@@ -244,7 +244,7 @@ impl Graph {
             trees: Vec::new(),
             entries: Vec::new(),
             names: Vec::new(),
-            name_index: HashMap::new(),
+            name_index: HashMap::default(),
             roots: Vec::with_capacity(commits.len()),
         };
         let roots = par_map(
@@ -354,14 +354,18 @@ impl Graph {
             oids[i as usize] = Some(o);
             Ok(o)
         };
-        let mut seen: std::collections::HashSet<(u32, u64)> = std::collections::HashSet::new();
+        // Per id: its index in `inv.blobs` plus one (0: not recorded yet), in place of
+        // `inv.index`, which is filled once at the end.
+        let mut blob_of: Vec<u32> = vec![0; self.ids.len()];
+        let mut seen: FastSet<(u32, u64)> = FastSet::default();
+        let paths = PathHasher::default();
         let mut path = String::new();
         // (tree, length of its path in `path`, next entry): an explicit stack, as a tree
         // nested thousands of levels deep must not overflow the thread's stack.
         let mut stack: Vec<(u32, usize, usize)> = Vec::new();
         for (commit, &root) in self.roots.iter().enumerate() {
             let commit = commit as u32;
-            if !seen.insert((root, path_hash(&[b""]))) {
+            if !seen.insert((root, paths.hash(&[b""]))) {
                 continue;
             }
             path.clear();
@@ -377,7 +381,7 @@ impl Graph {
                 let name = &self.names[entry.name as usize];
                 match entry.kind {
                     Kind::Tree => {
-                        let key = path_hash(&[path.as_bytes(), name, b"/"]);
+                        let key = paths.hash(&[path.as_bytes(), name, b"/"]);
                         if !seen.insert((entry.id, key)) {
                             continue;
                         }
@@ -387,12 +391,21 @@ impl Graph {
                     }
                     Kind::Blob => {
                         let name = String::from_utf8_lossy(name);
-                        record_blob(inv, oid_of(entry.id)?, &path, &name, commit);
+                        let known = blob_of[entry.id as usize].checked_sub(1);
+                        let index =
+                            record_blob_at(inv, known, oid_of(entry.id)?, &path, &name, commit);
+                        blob_of[entry.id as usize] = index + 1;
                     }
                     Kind::Other => {}
                 }
             }
         }
+        inv.index = inv
+            .blobs
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.oid, i as u32))
+            .collect();
         Ok(())
     }
 }
