@@ -8,10 +8,12 @@
 //! outermost one when decoding nests), with how it was decoded; its secret is the decoded key,
 //! so the same key found plain and encoded is one finding.
 
+use std::sync::{Arc, Mutex};
+
 use memchr::memmem;
 
-use crate::decode::{self, Encoding};
-use crate::delta::Origin;
+use crate::decode::{self, Encoding, Segment};
+use crate::delta::{self, Origin};
 use crate::finding::{self, Hit, Secret};
 use crate::matcher::{Match, Matcher, Scratch};
 use crate::source::archive::{self, ArchiveLimits};
@@ -47,6 +49,12 @@ pub struct Scanned {
     pub bytes: u64,
 }
 
+/// The encoded segments of the last blobs scanned with an origin, for the deltas made from
+/// them (see `decode::segments_from`): finding them was a tenth of a history scan, and a
+/// delta's copied lines hold what they held in its base. Shared by a history scan's threads.
+#[derive(Debug, Default)]
+pub struct KeptSegments(Mutex<delta::Kept<Segment>>);
+
 /// A scanning thread's matcher and working memory.
 #[derive(Debug)]
 pub struct BlobScanner<'m> {
@@ -54,6 +62,7 @@ pub struct BlobScanner<'m> {
     options: ScanOptions,
     scratch: Scratch,
     matches: Vec<Match>,
+    kept: Option<&'m KeptSegments>,
 }
 
 /// A key found in decoded text: where its encoded form is in the blob, and how it decoded.
@@ -74,6 +83,16 @@ impl<'m> BlobScanner<'m> {
             options,
             scratch: Scratch::default(),
             matches: Vec::new(),
+            kept: None,
+        }
+    }
+
+    /// This scanner, keeping the encoded segments of blobs with an origin in `kept` and
+    /// carrying them over from there to the deltas made from them.
+    pub fn keeping(self, kept: &'m KeptSegments) -> Self {
+        BlobScanner {
+            kept: Some(kept),
+            ..self
         }
     }
 
@@ -151,7 +170,8 @@ impl<'m> BlobScanner<'m> {
         if self.options.max_decode_depth > 0 {
             let mut chain = Vec::new();
             let depth = self.options.max_decode_depth;
-            self.decode_into(bytes, path, depth, None, &mut chain, &mut decoded);
+            let within = Within::Blob(origin);
+            self.decode_into(bytes, path, depth, within, &mut chain, &mut decoded);
         }
         if !decoded.is_empty() {
             // One key is one finding under its most specific name: a generic rule's match of
@@ -220,19 +240,48 @@ impl<'m> BlobScanner<'m> {
         }
     }
 
+    /// The encoded segments of `text`, carried over from its base where it copies it when the
+    /// base's were kept; kept for the blobs made from it when it has an origin.
+    fn segments(&self, text: &[u8], origin: Option<Origin<'_>>, out: &mut Vec<Segment>) {
+        let (Some(origin), Some(kept)) = (origin, self.kept) else {
+            decode::segments(text, out);
+            return;
+        };
+        let base = origin.base.and_then(|(key, copies)| {
+            let kept = kept.0.lock().ok()?;
+            Some((Arc::clone(kept.get(key)?), copies))
+        });
+        match base {
+            Some((base, copies)) => decode::segments_from(text, copies, &base, out),
+            None => decode::segments(text, out),
+        }
+        if let Ok(mut kept) = kept.0.lock() {
+            kept.keep(origin.key, out.as_slice().into());
+        }
+    }
+
     /// Decodes the encoded segments of `text` and scans what they decode to, `depth` levels
-    /// deep. `outer` is the span in the blob that the text came from (`None` at the top).
+    /// deep.
     fn decode_into(
         &mut self,
         text: &[u8],
         path: &str,
         depth: u8,
-        outer: Option<(usize, usize)>,
+        within: Within<'_>,
         chain: &mut Vec<Encoding>,
         out: &mut Vec<Decoded>,
     ) {
         let mut segments = Vec::new();
-        decode::segments(text, &mut segments);
+        let outer = match within {
+            Within::Blob(origin) => {
+                self.segments(text, origin, &mut segments);
+                None
+            }
+            Within::Decoded(span) => {
+                decode::segments(text, &mut segments);
+                Some(span)
+            }
+        };
         let rules = self.matcher.rules();
         let mut matches = Vec::new();
         for segment in segments {
@@ -277,11 +326,20 @@ impl<'m> BlobScanner<'m> {
                 });
             }
             if depth > 1 {
-                self.decode_into(&plain, path, depth - 1, Some(span), chain, out);
+                self.decode_into(&plain, path, depth - 1, Within::Decoded(span), chain, out);
             }
             chain.pop();
         }
     }
+}
+
+/// What a text being decoded is.
+#[derive(Debug, Clone, Copy)]
+enum Within<'a> {
+    /// The blob itself, with where it came from.
+    Blob(Option<Origin<'a>>),
+    /// What a segment decoded to: the span in the blob the outermost segment covers.
+    Decoded((usize, usize)),
 }
 
 /// An archive's members, scanned as files as they are read.

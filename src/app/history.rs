@@ -14,7 +14,7 @@ use crate::config::{HistoryConfig, Output};
 use crate::delta::Origin;
 use crate::finding::{Commit, Hit};
 use crate::report::HookStage;
-use crate::scan::{BlobScanner, Scanned};
+use crate::scan::{BlobScanner, KeptSegments, Scanned};
 use crate::source::git::{self, Selection};
 use crate::source::scope;
 use crate::source::Skipped;
@@ -124,9 +124,10 @@ pub(super) fn run_history(
         });
     }
     let progress = progress_bar(inventory.blobs.len() as u64, output, hook.is_some());
+    let kept = KeptSegments::default();
     let outcome = git::read_blobs(&repo, &inventory, config.max_file_size, threads, || {
         HistoryVisitor {
-            scanner: BlobScanner::new(matcher, config.run.scan),
+            scanner: BlobScanner::new(matcher, config.run.scan).keeping(&kept),
             progress: &progress,
             hits: Vec::new(),
             skipped: Vec::new(),

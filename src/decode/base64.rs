@@ -50,6 +50,9 @@ fn quiet(text: &[u8], start: usize) -> bool {
     }
     let before = &text[start.saturating_sub(120)..start];
     if before.ends_with(b"base64,") {
+        // On its own line only, so that what a line holds depends on that line alone (see
+        // `segments_from`).
+        let before = memchr::memrchr(b'\n', before).map_or(before, |i| &before[i + 1..]);
         let media = memchr::memmem::rfind(before, b"data:").map(|i| &before[i + 5..]);
         return !media.is_some_and(|m| m.starts_with(b"text/"));
     }

@@ -8,6 +8,8 @@
 //! lockfile integrity hashes (`sha512-…`), `data:` URIs of images, fonts and source maps.
 //! Each file here finds and decodes one encoding.
 
+use crate::delta::Copy;
+
 mod base64;
 mod escape;
 mod hex;
@@ -53,12 +55,120 @@ const MIN_DECODED: usize = 8;
 /// The share of decoded characters that must be printable for the text to be scanned.
 const PRINTABLE: f64 = 0.9;
 
-/// Finds the segments of `text` that look encoded, replacing the contents of `out`.
+/// Finds the segments of `text` that look encoded, replacing the contents of `out`: base64
+/// runs, then hex runs, then the other encodings, each in order of start.
 pub fn segments(text: &[u8], out: &mut Vec<Segment>) {
     out.clear();
     base64::find(text, out);
     hex::find(text, out);
     word_segments(text, out);
+}
+
+/// [`segments`] of a blob stored as a delta against a base whose segments were `base` (as
+/// [`segments`] found them), into `out`: the lines the delta copies whole keep the base's
+/// segments, shifted; the other lines are searched. The result is what [`segments`] finds.
+///
+/// Why it holds: no segment crosses a line end that is not escaped (base64 and hex runs hold
+/// no newline, the other encodings end at one), and what decides a segment looks at its own
+/// line only. So the segments of a run of whole lines depend on those lines alone, and lines a
+/// span copies, with the line ends around them and the bytes that say those are not escaped,
+/// are the same lines in the base.
+pub fn segments_from(text: &[u8], copies: &[Copy], base: &[Segment], out: &mut Vec<Segment>) {
+    out.clear();
+    // Target ranges of whole copied lines, from just after a line end to one (inclusive),
+    // and where each starts in the base. The two bytes before a line end say whether it is
+    // escaped, so the first one counted lies two bytes into the span.
+    let mut carried: Vec<(usize, usize, usize)> = Vec::new();
+    for copy in copies {
+        let end = copy.target + copy.len;
+        let Some(first) = line_end(text, copy.target + 2, end) else {
+            continue;
+        };
+        let Some(last) = last_line_end(text, first + 1, end) else {
+            continue;
+        };
+        carried.push((first + 1, last + 1, first + 1 - copy.target + copy.base));
+    }
+    // The base's segments come as `segments` lists them: base64 runs, hex runs, then the
+    // other encodings, each group by start.
+    let hex_from = base.partition_point(|s| s.encoding == Encoding::Base64);
+    let words_from = hex_from + base[hex_from..].partition_point(|s| s.encoding == Encoding::Hex);
+    let groups = [
+        (Finder::Base64, &base[..hex_from]),
+        (Finder::Hex, &base[hex_from..words_from]),
+        (Finder::Words, &base[words_from..]),
+    ];
+    for (finder, kept) in groups {
+        let mut at = 0;
+        for &(lo, hi, base_lo) in &carried {
+            finder.find(text, at, lo, out);
+            let base_hi = base_lo + (hi - lo);
+            let first = kept.partition_point(|s| s.start < base_lo);
+            for s in kept[first..].iter().take_while(|s| s.start < base_hi) {
+                out.push(Segment {
+                    start: s.start - base_lo + lo,
+                    end: s.end - base_lo + lo,
+                    encoding: s.encoding,
+                });
+            }
+            at = hi;
+        }
+        finder.find(text, at, text.len(), out);
+    }
+}
+
+/// One of the three searches [`segments`] runs, in its order.
+#[derive(Debug, Clone, Copy)]
+enum Finder {
+    Base64,
+    Hex,
+    Words,
+}
+
+impl Finder {
+    /// The segments of `text[lo..hi]` (whole lines), at their place in `text`.
+    fn find(self, text: &[u8], lo: usize, hi: usize, out: &mut Vec<Segment>) {
+        if lo >= hi {
+            return;
+        }
+        let from = out.len();
+        let lines = &text[lo..hi];
+        match self {
+            Finder::Base64 => base64::find(lines, out),
+            Finder::Hex => hex::find(lines, out),
+            Finder::Words => word_segments(lines, out),
+        }
+        for s in &mut out[from..] {
+            s.start += lo;
+            s.end += lo;
+        }
+    }
+}
+
+/// The first line end in `text[from..to]` that is not escaped.
+fn line_end(text: &[u8], from: usize, to: usize) -> Option<usize> {
+    let mut at = from;
+    while at < to {
+        let i = at + memchr::memchr(b'\n', &text[at..to])?;
+        if delimits(text, i) {
+            return Some(i);
+        }
+        at = i + 1;
+    }
+    None
+}
+
+/// The last line end in `text[from..to]` that is not escaped.
+fn last_line_end(text: &[u8], from: usize, to: usize) -> Option<usize> {
+    let mut to = to;
+    while from < to {
+        let i = from + memchr::memrchr(b'\n', &text[from..to])?;
+        if delimits(text, i) {
+            return Some(i);
+        }
+        to = i;
+    }
+    None
 }
 
 /// Decodes a segment of `text`: `None` unless it decodes to mostly printable text that differs
@@ -190,6 +300,113 @@ fn word_segments(text: &[u8], out: &mut Vec<Segment>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The edges [`segments_from`] must not carry over: a line whose line end before it is
+    /// escaped in the base but not in the target (by the byte before it, or by the one before
+    /// that), and a `data:` URI on the line before a run.
+    #[test]
+    fn lines_whose_context_was_not_copied_are_searched_again() {
+        let check = |base: &[u8], target: &[u8], copies: &[Copy]| {
+            let (mut kept, mut carried, mut whole) = (Vec::new(), Vec::new(), Vec::new());
+            segments(base, &mut kept);
+            segments_from(target, copies, &kept, &mut carried);
+            segments(target, &mut whole);
+            assert_eq!(carried, whole, "{}", String::from_utf8_lossy(target));
+            whole
+                .iter()
+                .map(|s| target[s.start..s.end].to_vec())
+                .collect::<Vec<_>>()
+        };
+        let copy = |target: usize, base: usize, len: usize| Copy { target, base, len };
+        // Escaped in the base, so there `c%41d` continues the line before; not in the target.
+        let base = b"x%41\\\nc%41d\nzz\n";
+        let found = check(base, b" \nc%41d\nzz\n", &[copy(1, 5, 10)]);
+        assert_eq!(found, [b"c%41d"]);
+        // Escaped in the base; in the target the backslash before it is itself escaped.
+        let base = b"a x%41\\\nc%41d\nzz\n";
+        let found = check(base, b"%41\\\\\nc%41d\nzz\n", &[copy(4, 6, 11)]);
+        assert_eq!(found, [&b"%41\\\\"[..], b"c%41d"]);
+        // A run after `base64,` is spoken for by a `data:` URI on its own line only: here
+        // none, in the base nor in the target.
+        let base = b"data:text/plain;x\nok\nbase64,QUtJQVhYWFhYWFhYWFhYWFhYWFg=\n";
+        let found = check(
+            base,
+            b"Q\nok\nbase64,QUtJQVhYWFhYWFhYWFhYWFhYWFg=\n",
+            &[copy(2, 18, 39)],
+        );
+        assert!(found.is_empty());
+    }
+
+    /// Segments carried over from a delta's base are those a search of the whole blob finds:
+    /// random copies and inserts over a text dense with every encoding, escaped line ends,
+    /// `data:` URIs and integrity hashes, so that edits fall on, beside and across segments
+    /// and line ends; each round's result is the next round's base.
+    #[test]
+    fn segments_carried_from_a_delta_base_are_those_of_a_whole_search() {
+        const PIECES: &[&str] = &[
+            "token: aGVsbG8gd29ybGQsIGhlbGxvIGtleWhvdW5k",
+            "QUtJQVhYWFhYWFhYWFhYWFhYWFg=",
+            "x = 68656c6c6f20776f726c642c2068656c6c6f21;",
+            "0x68656c6c6f20776f726c642c2068656c6c6f21",
+            "url=https://h/x?k=a%2Fb%3Dc%26d",
+            "\"ab\\u005fcd\\x41\\102\"",
+            "a&amp;b&#x41;c&lt;",
+            "data:image/png;base64,",
+            "data:text/plain;base64,",
+            "sha512-aGVsbG8gd29ybGQsIGhlbGxvIGtleWhvdW5k",
+            "\\\n",
+            "\\\\\n",
+            "\n",
+            "\n\n",
+            " ",
+            "\"",
+            "'",
+            "abcdefghijABCDEFGHIJ0123456789",
+            "word",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |below: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % below as u64) as usize
+        };
+        let mut base: Vec<u8> = Vec::new();
+        while base.len() < 20_000 {
+            base.extend_from_slice(PIECES[next(PIECES.len())].as_bytes());
+        }
+        let mut kept = Vec::new();
+        segments(&base, &mut kept);
+        let (mut carried, mut whole) = (Vec::new(), Vec::new());
+        let mut reused = 0;
+        for round in 0..48 {
+            let mut target = Vec::new();
+            let mut copies: Vec<Copy> = Vec::new();
+            while target.len() < 20_000 {
+                if next(3) > 0 {
+                    let start = next(base.len());
+                    let len = (1 + next(2000)).min(base.len() - start);
+                    copies.push(Copy {
+                        target: target.len(),
+                        base: start,
+                        len,
+                    });
+                    target.extend_from_slice(&base[start..start + len]);
+                } else {
+                    for _ in 0..1 + next(3) {
+                        target.extend_from_slice(PIECES[next(PIECES.len())].as_bytes());
+                    }
+                }
+            }
+            segments_from(&target, &copies, &kept, &mut carried);
+            segments(&target, &mut whole);
+            assert_eq!(carried, whole, "round {round}");
+            reused += usize::from(!whole.is_empty());
+            base = target;
+            kept = whole.clone();
+        }
+        assert_eq!(reused, 48);
+    }
 
     fn decoded(text: &str) -> Vec<(Encoding, String)> {
         let mut segs = Vec::new();

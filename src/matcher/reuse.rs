@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use crate::delta::Copy;
+use crate::delta::{self, Copy};
 
 /// One keyword occurrence; ordered by end, as the whole-blob search reports them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -22,12 +22,6 @@ pub(super) struct Occurrence {
     pub start: usize,
     pub pattern: usize,
 }
-
-/// How many blobs' occurrences are kept. The sweep walks each pack's delta tree depth first,
-/// so a base is usually scanned shortly before its deltas, but a base with a large subtree
-/// under its first delta waits for the others; on rust-lang/cargo 32 kept blobs left 3,853
-/// bases to search again in full, 256 left 184 (at one thread).
-const KEPT: usize = 256;
 
 /// Regions closer than this are searched as one: a search has a fixed cost, and a few hundred
 /// bytes more cost less than one more search.
@@ -47,15 +41,12 @@ struct Packed {
 /// delta and its base may be scanned by different threads). Keys carry their sweep's scope,
 /// so one matcher serving several repositories never mixes their blobs.
 #[derive(Debug, Default)]
-pub(super) struct Kept {
-    blobs: Vec<(u128, Arc<[Packed]>)>,
-    next: usize,
-}
+pub(super) struct Kept(delta::Kept<Packed>);
 
 impl Kept {
     /// The occurrences kept under `key`, ordered by end.
     pub(super) fn get(&self, key: u128, out: &mut Vec<Occurrence>) -> bool {
-        let Some((_, packed)) = self.blobs.iter().find(|(k, _)| *k == key) else {
+        let Some(packed) = self.0.get(key) else {
             return false;
         };
         out.clear();
@@ -79,15 +70,9 @@ impl Kept {
                 })
             })
             .collect();
-        let Some(packed) = packed else {
-            return;
-        };
-        if self.blobs.len() < KEPT {
-            self.blobs.push((key, packed));
-            return;
+        if let Some(packed) = packed {
+            self.0.keep(key, packed);
         }
-        self.blobs[self.next] = (key, packed);
-        self.next = (self.next + 1) % KEPT;
     }
 }
 
@@ -271,6 +256,7 @@ mod tests {
                 pattern,
             }]
         };
+        use crate::delta::KEPT;
         for key in 0..(KEPT as u128 + 3) {
             kept.keep(key, &one(key as usize));
         }

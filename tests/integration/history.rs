@@ -800,3 +800,71 @@ fn a_clone_sharing_objects_through_alternates_is_scanned_whole() {
     assert_eq!(found[1], ("shared.txt".to_string(), shared.to_string()));
     assert_eq!(found[0].0, "own.txt");
 }
+
+/// Keys in every version of a file that git stores as deltas (the oldest versions against
+/// the newest) are found in each version, plain and base64-encoded: what the scan of a
+/// delta carries over from its base's scan (keyword occurrences, encoded segments, quiet
+/// lines) must find what a scan of the whole version finds, so each key is attributed to the
+/// commit that wrote it, even where that version is a delta.
+#[test]
+fn keys_in_versions_stored_as_deltas_keep_their_commits() {
+    use base64::Engine;
+    let encode = |text: String| base64::engine::general_purpose::STANDARD.encode(text);
+    let mut r = Repo::new();
+    let filler = |version: usize| -> String {
+        (0..300)
+            .map(|i| format!("setting_{i} = value {i} of version {}\n", i % 7 + version))
+            .collect()
+    };
+    let plain = pc_live(621);
+    let encoded = encode(format!("POLITICAL_COMMS_KEY={}", pc_live(622)));
+    let later = encode(format!("POLITICAL_COMMS_KEY={}", pc_live(623)));
+    let mut text = format!("plain: {plain}\n{}token: {encoded}\n", filler(0));
+    r.write("config.yaml", &text);
+    let first = r.commit("version 0");
+    let mut third = first;
+    for version in 1..6 {
+        text.push_str(&format!("added_in_{version} = {}\n", version * 11));
+        if version == 3 {
+            text.push_str(&format!("later: {later}\n"));
+        }
+        r.write("config.yaml", &text);
+        let commit = r.commit(&format!("version {version}"));
+        if version == 3 {
+            third = commit;
+        }
+    }
+    git(
+        r.path(),
+        &[
+            "repack",
+            "-q",
+            "-a",
+            "-d",
+            "-f",
+            "--window=10",
+            "--depth=10",
+        ],
+    );
+    let run = r.history(&[]);
+    run.assert_code(1);
+    let mut found: Vec<(String, String)> = run
+        .findings()
+        .iter()
+        .map(|f| {
+            let decoded = f["locations"][0]["decoded"].as_str().unwrap_or("plain");
+            (
+                decoded.to_string(),
+                f["commit"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    let mut expected = vec![
+        ("base64".to_string(), first.to_string()),
+        ("base64".to_string(), third.to_string()),
+        ("plain".to_string(), first.to_string()),
+    ];
+    expected.sort();
+    assert_eq!(found, expected, "{}", run.dump());
+}

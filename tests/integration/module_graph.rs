@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 /// Each module and the modules it may use. A module missing here may use none.
 const ALLOWED: &[(&str, &[&str])] = &[
     // The leaves: they know nothing of each other.
-    ("decode", &[]),
     ("delta", &[]),
+    // Decoding carries a delta's segments over from its base.
+    ("decode", &["delta"]),
     // The duration grammar the command line and the config file share.
     ("duration", &[]),
     ("progress", &[]),
