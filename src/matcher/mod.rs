@@ -67,8 +67,6 @@ pub struct Scratch {
     base: Vec<Occurrence>,
     found: Vec<Occurrence>,
     regions: Vec<(usize, usize)>,
-    /// The wider regions the long keywords are searched in.
-    wide: Vec<(usize, usize)>,
     /// Windows a rule found nothing in (see [`quiet`]).
     quiet: quiet::Quiet,
 }
@@ -94,14 +92,18 @@ pub struct Matcher {
     /// Bytes searched with the table so far.
     table_bytes: AtomicUsize,
     keyword_patterns: Vec<String>,
-    /// For each keyword pattern of the automaton, the rules it triggers.
+    /// For each keyword pattern of the automaton, the rules it triggers (none for a long
+    /// keyword's first bytes, unless they are a keyword too).
     keyword_rules: Vec<Vec<usize>>,
-    /// How far from an edit an occurrence the edit touches can start: the longest short
-    /// keyword's length less one, and the longest keyword's (see [`LongKeywords`]).
-    short_margin: usize,
-    long_margin: usize,
-    /// The keywords longer than [`SHORT_KEYWORD`], as their own automaton, built at first use.
-    long_keywords: OnceLock<Option<LongKeywords>>,
+    /// How far from an edit an occurrence the edit touches can start: the longest searched
+    /// keyword's length less one.
+    margin: usize,
+    /// The keywords longer than [`SHORT_KEYWORD`]: only their first bytes are searched for
+    /// (as a pattern of the automaton, in `prefix_longs`), and they are checked in full where
+    /// those occur. An occurrence's pattern `keyword_patterns.len() + i` is `longs[i]`.
+    longs: Vec<Long>,
+    /// For each pattern of the automaton, the long keywords it begins.
+    prefix_longs: Vec<Vec<usize>>,
     /// The keyword occurrences of the last blobs scanned with an [`Origin`], for the deltas
     /// made from them (see [`reuse`]).
     kept: Mutex<reuse::Kept>,
@@ -136,20 +138,58 @@ impl Matcher {
                 }
             }
         }
-        let keywords = prefix::PrefixTable::new(&patterns);
-        let longest = |short: bool| {
-            patterns
-                .iter()
-                .map(String::len)
-                .filter(|&len| !short || len <= SHORT_KEYWORD)
-                .max()
-                .unwrap_or(0)
+        // A keyword longer than SHORT_KEYWORD is searched for as its first bytes, and checked
+        // in full where those occur.
+        let mut longs: Vec<Long> = Vec::new();
+        let mut searched: Vec<String> = Vec::new();
+        let mut searched_rules: Vec<Vec<usize>> = Vec::new();
+        let mut searched_of: HashMap<String, usize> = HashMap::new();
+        let mut shorts = |keyword: String, rules: Vec<usize>| -> usize {
+            match searched_of.get(&keyword) {
+                Some(&i) => {
+                    for rule in rules {
+                        if !searched_rules[i].contains(&rule) {
+                            searched_rules[i].push(rule);
+                        }
+                    }
+                    i
+                }
+                None => {
+                    searched_of.insert(keyword.clone(), searched.len());
+                    searched.push(keyword);
+                    searched_rules.push(rules);
+                    searched.len() - 1
+                }
+            }
         };
+        let mut long_prefixes: Vec<(usize, usize)> = Vec::new();
+        for (keyword, rules) in patterns.into_iter().zip(keyword_rules) {
+            if keyword.len() <= SHORT_KEYWORD {
+                shorts(keyword, rules);
+                continue;
+            }
+            let mut cut = SHORT_KEYWORD;
+            while !keyword.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let prefix = shorts(keyword[..cut].to_string(), Vec::new());
+            long_prefixes.push((prefix, longs.len()));
+            longs.push(Long {
+                keyword: keyword.into_bytes().into_boxed_slice(),
+                rules,
+            });
+        }
+        let mut prefix_longs: Vec<Vec<usize>> = vec![Vec::new(); searched.len()];
+        for (prefix, long) in long_prefixes {
+            prefix_longs[prefix].push(long);
+        }
+        let keywords = prefix::PrefixTable::new(&searched);
+        let longest = searched.iter().map(String::len).max().unwrap_or(0);
         Matcher {
             id: MATCHERS.fetch_add(1, Ordering::Relaxed) + 1,
-            short_margin: longest(true).saturating_sub(1),
-            long_margin: longest(false).saturating_sub(1),
-            long_keywords: OnceLock::new(),
+            margin: longest.saturating_sub(1),
+            longs,
+            prefix_longs,
             kept: Mutex::default(),
             rules,
             keywords,
@@ -157,12 +197,13 @@ impl Matcher {
             #[cfg(feature = "vectorscan")]
             keywords_vs: OnceLock::new(),
             table_bytes: AtomicUsize::new(0),
-            keyword_patterns: patterns,
-            keyword_rules,
+            keyword_patterns: searched,
+            keyword_rules: searched_rules,
         }
     }
 
-    /// The distinct keywords the matcher searches for, lower-cased, in rule order.
+    /// The distinct patterns the keyword automaton searches for, lower-cased, in rule order:
+    /// each keyword, or for a keyword longer than [`SHORT_KEYWORD`] bytes its first bytes.
     pub fn keywords(&self) -> &[String] {
         &self.keyword_patterns
     }
@@ -214,11 +255,14 @@ impl Matcher {
         // In order of end, as the Aho-Corasick search reports them (the prefix table reports
         // them by start): windows merge as they come.
         now.sort_unstable();
-        for o in &now {
-            self.keyword_occurrence(blob, scratch, o.pattern, o.start, o.end);
-        }
         if let (Some(origin), Ok(mut kept)) = (origin, self.kept.lock()) {
             kept.keep(origin.key, &now);
+        }
+        if self.long_occurrences(blob, &mut now) {
+            now.sort_unstable();
+        }
+        for o in &now {
+            self.keyword_occurrence(blob, scratch, o.pattern, o.start, o.end);
         }
         scratch.now = now;
         if scratch.order.is_empty() {
@@ -274,7 +318,7 @@ impl Matcher {
             Some(copies) => {
                 reuse::carry(&base, copies, out);
                 let mut regions = std::mem::take(&mut scratch.regions);
-                reuse::regions(copies, blob.len(), self.short_margin, &mut regions);
+                reuse::regions(copies, blob.len(), self.margin, &mut regions);
                 let mut found = std::mem::take(&mut scratch.found);
                 for &(lo, hi) in &regions {
                     found.clear();
@@ -289,28 +333,6 @@ impl Matcher {
                             });
                         }
                     }
-                }
-                // A long keyword across an edit can reach past the short margin: only the
-                // long keywords are searched for in the wider regions, and what the short
-                // regions held is not counted twice.
-                if let Some(long) = self.long_keywords() {
-                    let mut wide = std::mem::take(&mut scratch.wide);
-                    reuse::regions(copies, blob.len(), self.long_margin, &mut wide);
-                    for &(lo, hi) in &wide {
-                        for m in long.automaton.find_overlapping_iter(&blob[lo..hi]) {
-                            let (start, end) = (m.start() + lo, m.end() + lo);
-                            if !reuse::inside_a_copy(copies, start, end)
-                                && !reuse::within(&regions, start, end)
-                            {
-                                out.push(Occurrence {
-                                    end,
-                                    start,
-                                    pattern: long.patterns[m.pattern().as_usize()],
-                                });
-                            }
-                        }
-                    }
-                    scratch.wide = wide;
                 }
                 scratch.found = found;
                 scratch.regions = regions;
@@ -388,23 +410,31 @@ impl Matcher {
         KeywordPass::AhoCorasick(self.keyword_dfa())
     }
 
-    /// The automaton of the keywords longer than [`SHORT_KEYWORD`], if there are any.
-    fn long_keywords(&self) -> Option<&LongKeywords> {
-        self.long_keywords
-            .get_or_init(|| {
-                let patterns: Vec<usize> = (0..self.keyword_patterns.len())
-                    .filter(|&i| self.keyword_patterns[i].len() > SHORT_KEYWORD)
-                    .collect();
-                let texts: Vec<String> = patterns
-                    .iter()
-                    .map(|&i| self.keyword_patterns[i].clone())
-                    .collect();
-                (!patterns.is_empty()).then(|| LongKeywords {
-                    automaton: keyword_automaton(&texts, AhoCorasickKind::DFA),
-                    patterns,
-                })
-            })
-            .as_ref()
+    /// Adds to `occurrences` the long keywords found in full where their first bytes occur;
+    /// whether there were any.
+    fn long_occurrences(&self, blob: &[u8], occurrences: &mut Vec<Occurrence>) -> bool {
+        if self.longs.is_empty() {
+            return false;
+        }
+        let searched = occurrences.len();
+        for i in 0..searched {
+            let o = occurrences[i];
+            for &long in &self.prefix_longs[o.pattern] {
+                let keyword = &self.longs[long].keyword;
+                let end = o.start + keyword.len();
+                if blob
+                    .get(o.start..end)
+                    .is_some_and(|b| b.eq_ignore_ascii_case(keyword))
+                {
+                    occurrences.push(Occurrence {
+                        end,
+                        start: o.start,
+                        pattern: self.keyword_patterns.len() + long,
+                    });
+                }
+            }
+        }
+        occurrences.len() > searched
     }
 
     /// The keyword DFA, built at its first use.
@@ -425,7 +455,11 @@ impl Matcher {
         end: usize,
     ) {
         let rules = self.rules.rules();
-        for &rule in &self.keyword_rules[pattern] {
+        let triggers = match self.keyword_rules.get(pattern) {
+            Some(triggers) => triggers,
+            None => &self.longs[pattern - self.keyword_rules.len()].rules,
+        };
+        for &rule in triggers {
             if !scratch.triggered[rule] {
                 scratch.triggered[rule] = true;
                 scratch.order.push(rule);
@@ -438,18 +472,18 @@ impl Matcher {
     }
 }
 
-/// Keywords longer than this are searched for apart in what a delta changed. Almost every
-/// keyword is shorter (the built-in rules' longest short one has 27 bytes); the few longer
-/// ones (an OpenSSH key's armour and first line, 88 bytes and more) would otherwise widen
-/// every region searched around an edit to their length.
+/// Keywords longer than this are searched for as their first this many bytes, and checked in
+/// full where those occur. Almost every keyword is shorter (the built-in rules' longest short
+/// one has 27 bytes); the few longer ones (an OpenSSH key's armour and first line, 88 bytes
+/// and more) would otherwise widen every region searched around a delta's edits to their
+/// length (see [`reuse`]).
 const SHORT_KEYWORD: usize = 32;
 
-/// The keywords longer than [`SHORT_KEYWORD`]: their automaton, and for each of its patterns
-/// the index of the keyword pattern it is.
+/// A keyword longer than [`SHORT_KEYWORD`], lower-cased, and the rules it triggers.
 #[derive(Debug)]
-struct LongKeywords {
-    automaton: AhoCorasick,
-    patterns: Vec<usize>,
+struct Long {
+    keyword: Box<[u8]>,
+    rules: Vec<usize>,
 }
 
 /// How many bytes the prefix table searches before the DFA is built: about what the table
@@ -658,21 +692,24 @@ mod tests {
         assert!(reused_some > 20);
     }
 
-    /// A long keyword split by a seam far from both its ends is found only by the wide
-    /// search: the short margin around the seam cannot hold it.
+    /// A long keyword is searched for as its first bytes and checked in full: split by a
+    /// seam far past those bytes, in a delta whose base held its two halves apart, it is
+    /// found, and its rule (which has no other keyword) finds the key, as in a scan of the
+    /// whole blob.
     #[test]
-    fn a_long_keyword_across_a_seam_past_the_short_margin_is_found() {
+    fn a_long_keyword_across_a_seam_past_its_first_bytes_is_found() {
         use crate::delta::{Copy, Origin};
-        let matcher = Matcher::new(RuleSet::builtin().unwrap());
-        let long = matcher
-            .keywords()
-            .iter()
-            .find(|k| k.len() > SHORT_KEYWORD + 30)
-            .expect("a built-in keyword longer than the short ones")
-            .clone();
-        let split = SHORT_KEYWORD + 10;
-        // The base holds the keyword's two halves apart; the delta copies them together.
-        let base = format!("{}\n--------\n{}\n", &long[..split], &long[split..]);
+        let long = "-----BEGIN EXAMPLE SERVICE TOKEN OF SOME LENGTH-----";
+        assert!(long.len() > SHORT_KEYWORD + 10);
+        let matcher = matcher(&format!(
+            "[[rule]]\nid = \"long\"\nname = \"long\"\nkeywords = [\"{long}\"]\n\
+             regex = '''{long}\\n([a-z0-9]{{12}})'''\n"
+        ));
+        let example = format!("a = 1\n{long}\nq7w3x9z2r4t6\nb = 2\n");
+        let split = example.find(long).unwrap() + SHORT_KEYWORD + 10;
+        // The base holds the example with a line pushed into the keyword; the delta takes it
+        // out again.
+        let base = format!("{}\n--------\n{}", &example[..split], &example[split..]);
         let copies = [
             Copy {
                 target: 0,
@@ -682,10 +719,9 @@ mod tests {
             Copy {
                 target: split,
                 base: split + 10,
-                len: long.len() - split + 1,
+                len: example.len() - split,
             },
         ];
-        let target = format!("{long}\n");
         let mut scratch = Scratch::default();
         let mut matches = Vec::new();
         let first = Origin { key: 1, base: None };
@@ -696,37 +732,20 @@ mod tests {
             &mut matches,
             Some(first),
         );
+        assert!(matches.is_empty());
         let second = Origin {
             key: 2,
             base: Some((1, &copies)),
         };
-        matcher.scan_from(
-            target.as_bytes(),
-            None,
-            &mut scratch,
-            &mut matches,
-            Some(second),
-        );
+        let target = example.as_bytes();
+        matcher.scan_from(target, None, &mut scratch, &mut matches, Some(second));
+        let found: Vec<&[u8]> = matches.iter().map(|m| &target[m.start..m.end]).collect();
+        assert_eq!(found, [b"q7w3x9z2r4t6"]);
         let mut kept = Vec::new();
         assert!(matcher.kept.lock().unwrap().get(2, &mut kept));
         let mut whole = Vec::new();
-        matcher.collect_keywords(target.as_bytes(), &mut Scratch::default(), &mut whole);
+        matcher.collect_keywords(target, &mut Scratch::default(), &mut whole);
         whole.sort_unstable();
-        assert!(whole.iter().any(|o| o.end - o.start == long.len()));
-        assert_eq!(kept, whole);
-        // Inserted whole, it lies in both the short and the wide regions: counted once.
-        let third = Origin {
-            key: 3,
-            base: Some((2, &[])),
-        };
-        matcher.scan_from(
-            target.as_bytes(),
-            None,
-            &mut scratch,
-            &mut matches,
-            Some(third),
-        );
-        assert!(matcher.kept.lock().unwrap().get(3, &mut kept));
         assert_eq!(kept, whole);
     }
 
@@ -1050,6 +1069,7 @@ mod tests {
             );
             m.keyword_patterns.push(String::new());
             m.keyword_rules.push(Vec::new());
+            m.prefix_longs.push(Vec::new());
             let mut big = vec![b'.'; DFA_AFTER];
             big.extend_from_slice(b"\nx APIKEY=abcd1234efgh\n");
             assert_eq!(secrets(&m, &big), ["abcd1234efgh"]);

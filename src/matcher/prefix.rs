@@ -130,7 +130,11 @@ mod tests {
             .flat_map(|r| r.examples.iter().map(|e| e.text().as_bytes()))
             .flat_map(|t| t.iter().copied().chain(*b"\n"))
             .collect();
-        let refs: Vec<&str> = matcher.keywords().iter().map(String::as_str).collect();
+        let refs: Vec<&str> = matcher
+            .keyword_patterns
+            .iter()
+            .map(String::as_str)
+            .collect();
         let (table, auto) = both(&refs, &text);
         assert!(table.len() > 5_000);
         assert_eq!(table, auto);

@@ -7,7 +7,9 @@
 //! of a history scan. A keyword occurrence wholly inside a span the delta copies is the same
 //! bytes as in the base, so it is where the base had it, shifted; every other occurrence
 //! overlaps an inserted byte or a seam between spans, so it lies within the longest keyword's
-//! length of one, and only those neighbourhoods are searched. The occurrences are exactly
+//! length of one, and only those neighbourhoods are searched (a keyword longer than a few
+//! dozen bytes is searched for as its first bytes, so that its length does not widen them:
+//! see the matcher). The occurrences are exactly
 //! those a search of the whole blob finds (a test compares them), so everything after the
 //! keyword pass, and the findings, are the same.
 
@@ -128,14 +130,6 @@ pub(super) fn inside_a_copy(copies: &[Copy], start: usize, end: usize) -> bool {
     copies
         .get(i)
         .is_some_and(|c| c.target <= start && end <= c.target + c.len)
-}
-
-/// Whether `start..end` lies wholly inside one of `regions` (ordered, apart).
-pub(super) fn within(regions: &[(usize, usize)], start: usize, end: usize) -> bool {
-    let i = regions.partition_point(|&(_, hi)| hi <= start);
-    regions
-        .get(i)
-        .is_some_and(|&(lo, hi)| lo <= start && end <= hi)
 }
 
 #[cfg(test)]
