@@ -15,6 +15,11 @@
 //! proves each rule's examples are found that way. A rule whose regexes can cross more than one
 //! newline (a key block) runs over the whole file, as does one that says `whole_file = true`
 //! because its matches sit far from its keywords.
+//!
+//! The same lines recur across a history's versions of a file: a window in which a rule's
+//! regexes found nothing is remembered by content and not searched again (`quiet.rs`), and a
+//! blob stored as a delta carries its base's keyword occurrences over where it copies it
+//! (`reuse.rs`).
 
 pub mod filter;
 mod prefix;
