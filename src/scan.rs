@@ -87,11 +87,13 @@ impl<'m> BlobScanner<'m> {
         }
     }
 
-    /// This scanner, keeping the encoded segments of blobs with an origin in `kept` and
-    /// carrying them over from there to the deltas made from them.
+    /// This scanner, for the many versions of the same files a history holds: it keeps the
+    /// encoded segments of blobs with an origin in `kept`, carrying them over from there to
+    /// the deltas made from them, and remembers the lines a rule found nothing in.
     pub fn keeping(self, kept: &'m KeptSegments) -> Self {
         BlobScanner {
             kept: Some(kept),
+            scratch: Scratch::remembering_quiet_windows(),
             ..self
         }
     }
