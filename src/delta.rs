@@ -158,6 +158,53 @@ fn varint(bytes: &[u8], i: &mut usize) -> Option<u64> {
     }
 }
 
+/// Random deltas for the tests of what reuses a base's results: a blob of at least `len`
+/// bytes made of spans copied from `base` (up to `max_copy` bytes each, two times in three)
+/// and of what `insert` adds (one time in three).
+#[cfg(test)]
+pub mod testing {
+    use super::Copy;
+
+    /// A xorshift generator: the same runs every time.
+    pub struct Rng(pub u64);
+
+    impl Rng {
+        /// A number below `n`.
+        pub fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    pub fn random_delta(
+        base: &[u8],
+        len: usize,
+        max_copy: usize,
+        rng: &mut Rng,
+        mut insert: impl FnMut(&mut Rng, &mut Vec<u8>),
+    ) -> (Vec<u8>, Vec<Copy>) {
+        let mut target = Vec::new();
+        let mut copies = Vec::new();
+        while target.len() < len {
+            if rng.below(3) > 0 {
+                let start = rng.below(base.len());
+                let len = (1 + rng.below(max_copy)).min(base.len() - start);
+                copies.push(Copy {
+                    target: target.len(),
+                    base: start,
+                    len,
+                });
+                target.extend_from_slice(&base[start..start + len]);
+            } else {
+                insert(rng, &mut target);
+            }
+        }
+        (target, copies)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

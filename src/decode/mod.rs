@@ -343,6 +343,7 @@ mod tests {
     /// and line ends; each round's result is the next round's base.
     #[test]
     fn segments_carried_from_a_delta_base_are_those_of_a_whole_search() {
+        use crate::delta::testing::{random_delta, Rng};
         const PIECES: &[&str] = &[
             "token: aGVsbG8gd29ybGQsIGhlbGxvIGtleWhvdW5k",
             "QUtJQVhYWFhYWFhYWFhYWFhYWFg=",
@@ -364,40 +365,21 @@ mod tests {
             "abcdefghijABCDEFGHIJ0123456789",
             "word",
         ];
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = |below: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % below as u64) as usize
-        };
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let mut base: Vec<u8> = Vec::new();
         while base.len() < 20_000 {
-            base.extend_from_slice(PIECES[next(PIECES.len())].as_bytes());
+            base.extend_from_slice(PIECES[rng.below(PIECES.len())].as_bytes());
         }
         let mut kept = Vec::new();
         segments(&base, &mut kept);
         let (mut carried, mut whole) = (Vec::new(), Vec::new());
         let mut reused = 0;
         for round in 0..48 {
-            let mut target = Vec::new();
-            let mut copies: Vec<Copy> = Vec::new();
-            while target.len() < 20_000 {
-                if next(3) > 0 {
-                    let start = next(base.len());
-                    let len = (1 + next(2000)).min(base.len() - start);
-                    copies.push(Copy {
-                        target: target.len(),
-                        base: start,
-                        len,
-                    });
-                    target.extend_from_slice(&base[start..start + len]);
-                } else {
-                    for _ in 0..1 + next(3) {
-                        target.extend_from_slice(PIECES[next(PIECES.len())].as_bytes());
-                    }
+            let (target, copies) = random_delta(&base, 20_000, 2000, &mut rng, |rng, out| {
+                for _ in 0..1 + rng.below(3) {
+                    out.extend_from_slice(PIECES[rng.below(PIECES.len())].as_bytes());
                 }
-            }
+            });
             segments_from(&target, &copies, &kept, &mut carried);
             segments(&target, &mut whole);
             assert_eq!(carried, whole, "round {round}");

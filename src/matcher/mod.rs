@@ -650,7 +650,8 @@ mod tests {
     /// round's result is the next round's base, so reuse also runs down a chain.
     #[test]
     fn occurrences_reused_from_a_delta_base_are_those_of_a_whole_search() {
-        use crate::delta::{Copy, Origin};
+        use crate::delta::testing::{random_delta, Rng};
+        use crate::delta::Origin;
         let matcher = Matcher::new(RuleSet::builtin().unwrap());
         let text: Vec<u8> = matcher
             .rules()
@@ -659,13 +660,7 @@ mod tests {
             .collect::<Vec<_>>()
             .join("\n")
             .into_bytes();
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |below: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % below as u64) as usize
-        };
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
         let mut scratch = Scratch::remembering_quiet_windows();
         let mut base = text.clone();
         let mut matches = Vec::new();
@@ -673,28 +668,19 @@ mod tests {
         matcher.scan_from(&base, None, &mut scratch, &mut matches, Some(origin));
         let mut reused_some = 0;
         for round in 1..=24u128 {
-            let mut target = Vec::new();
-            let mut copies: Vec<Copy> = Vec::new();
-            while target.len() < text.len() {
-                if next(3) > 0 {
-                    let start = next(base.len());
-                    let len = (1 + next(3000)).min(base.len() - start);
-                    copies.push(Copy {
-                        target: target.len(),
-                        base: start,
-                        len,
-                    });
-                    target.extend_from_slice(&base[start..start + len]);
-                } else {
-                    // Inserted: a few bytes of keyword-dense text, case flipped at random.
-                    let start = next(text.len());
-                    let len = (1 + next(40)).min(text.len() - start);
-                    target.extend(text[start..start + len].iter().map(|&b| match next(4) {
-                        0 => b.to_ascii_uppercase(),
-                        _ => b,
-                    }));
-                }
-            }
+            // Inserted: a few bytes of keyword-dense text, case flipped at random.
+            let (target, copies) = random_delta(&base, text.len(), 3000, &mut rng, |rng, out| {
+                let start = rng.below(text.len());
+                let len = (1 + rng.below(40)).min(text.len() - start);
+                out.extend(
+                    text[start..start + len]
+                        .iter()
+                        .map(|&b| match rng.below(4) {
+                            0 => b.to_ascii_uppercase(),
+                            _ => b,
+                        }),
+                );
+            });
             let origin = Origin {
                 key: round,
                 base: Some((round - 1, &copies)),

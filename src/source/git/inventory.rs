@@ -59,6 +59,11 @@ impl Inventory {
             blob.occurrences.retain(|o| keep(&o.path));
         }
         self.blobs.retain(|b| !b.occurrences.is_empty());
+        self.reindex();
+    }
+
+    /// Builds `index` anew from `blobs`.
+    pub(super) fn reindex(&mut self) {
         self.index = self
             .blobs
             .iter()

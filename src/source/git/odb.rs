@@ -400,12 +400,7 @@ impl Graph {
                 }
             }
         }
-        inv.index = inv
-            .blobs
-            .iter()
-            .enumerate()
-            .map(|(i, b)| (b.oid, i as u32))
-            .collect();
+        inv.reindex();
         Ok(())
     }
 }
