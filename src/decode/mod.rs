@@ -59,9 +59,9 @@ const PRINTABLE: f64 = 0.9;
 /// runs, then hex runs, then the other encodings, each in order of start.
 pub fn segments(text: &[u8], out: &mut Vec<Segment>) {
     out.clear();
-    base64::find(text, out);
-    hex::find(text, out);
-    word_segments(text, out);
+    for finder in FINDERS {
+        finder.find(text, 0, text.len(), out);
+    }
 }
 
 /// [`segments`] of a blob stored as a delta against a base whose segments were `base` (as
@@ -89,16 +89,11 @@ pub fn segments_from(text: &[u8], copies: &[Copy], base: &[Segment], out: &mut V
         };
         carried.push((first + 1, last + 1, first + 1 - copy.target + copy.base));
     }
-    // The base's segments come as `segments` lists them: base64 runs, hex runs, then the
-    // other encodings, each group by start.
-    let hex_from = base.partition_point(|s| s.encoding == Encoding::Base64);
-    let words_from = hex_from + base[hex_from..].partition_point(|s| s.encoding == Encoding::Hex);
-    let groups = [
-        (Finder::Base64, &base[..hex_from]),
-        (Finder::Hex, &base[hex_from..words_from]),
-        (Finder::Words, &base[words_from..]),
-    ];
-    for (finder, kept) in groups {
+    // The base's segments come as `segments` lists them: each finder's, by start.
+    let mut rest = base;
+    for finder in FINDERS {
+        let (kept, after) = rest.split_at(rest.partition_point(|s| finder.finds(s.encoding)));
+        rest = after;
         let mut at = 0;
         for &(lo, hi, base_lo) in &carried {
             finder.find(text, at, lo, out);
@@ -117,7 +112,7 @@ pub fn segments_from(text: &[u8], copies: &[Copy], base: &[Segment], out: &mut V
     }
 }
 
-/// One of the three searches [`segments`] runs, in its order.
+/// One of the searches [`segments`] runs.
 #[derive(Debug, Clone, Copy)]
 enum Finder {
     Base64,
@@ -125,7 +120,19 @@ enum Finder {
     Words,
 }
 
+/// The searches [`segments`] runs, in its order.
+const FINDERS: [Finder; 3] = [Finder::Base64, Finder::Hex, Finder::Words];
+
 impl Finder {
+    /// Whether this search finds segments in `encoding`.
+    fn finds(self, encoding: Encoding) -> bool {
+        match self {
+            Finder::Base64 => encoding == Encoding::Base64,
+            Finder::Hex => encoding == Encoding::Hex,
+            Finder::Words => !matches!(encoding, Encoding::Base64 | Encoding::Hex),
+        }
+    }
+
     /// The segments of `text[lo..hi]` (whole lines), at their place in `text`.
     fn find(self, text: &[u8], lo: usize, hi: usize, out: &mut Vec<Segment>) {
         if lo >= hi {
@@ -138,9 +145,11 @@ impl Finder {
             Finder::Hex => hex::find(lines, out),
             Finder::Words => word_segments(lines, out),
         }
-        for s in &mut out[from..] {
-            s.start += lo;
-            s.end += lo;
+        if lo > 0 {
+            for s in &mut out[from..] {
+                s.start += lo;
+                s.end += lo;
+            }
         }
     }
 }

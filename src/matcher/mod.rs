@@ -72,11 +72,10 @@ pub struct Scratch {
     base: Vec<Occurrence>,
     found: Vec<Occurrence>,
     regions: Vec<(usize, usize)>,
-    /// Windows a rule found nothing in (see [`quiet`]), when `remember_quiet`: in a history,
-    /// whose versions share most lines. Elsewhere hashing every window costs more than the
+    /// Windows a rule found nothing in (see [`quiet`]), remembered in a history, whose
+    /// versions share most lines. Elsewhere (`None`) hashing every window costs more than the
     /// rare repeated line saves (5 % of a scan of cargo's tree).
-    quiet: quiet::Quiet,
-    remember_quiet: bool,
+    quiet: Option<quiet::Quiet>,
 }
 
 impl Scratch {
@@ -84,7 +83,7 @@ impl Scratch {
     /// versions of the same files (a history).
     pub fn remembering_quiet_windows() -> Scratch {
         Scratch {
-            remember_quiet: true,
+            quiet: Some(quiet::Quiet::default()),
             ..Scratch::default()
         }
     }
@@ -137,67 +136,49 @@ impl Matcher {
     /// Builds the keyword automaton. Rule regexes are not built here: each is built the first
     /// time one of its keywords occurs (see [`Rule::regexes`]).
     pub fn new(rules: RuleSet) -> Matcher {
-        let mut patterns: Vec<String> = Vec::new();
-        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
-        let mut pattern_of: HashMap<String, usize> = HashMap::new();
+        // The automaton's patterns, each once, with the rules each triggers. A keyword longer
+        // than SHORT_KEYWORD is searched for as its first bytes (a pattern that triggers no
+        // rule of its own unless it is a keyword too), and checked in full where those occur.
+        let mut searched = Patterns::default();
+        let mut longs = Patterns::default();
+        let mut long_prefixes: Vec<(usize, usize)> = Vec::new();
         for (index, rule) in rules.rules().iter().enumerate() {
             for keyword in &rule.keywords {
                 let lower = keyword.to_ascii_lowercase();
-                match pattern_of.get(&lower) {
-                    Some(&i) => {
-                        if !keyword_rules[i].contains(&index) {
-                            keyword_rules[i].push(index);
+                let triggers = if lower.len() <= SHORT_KEYWORD {
+                    let i = searched.intern(&lower);
+                    &mut searched.rules[i]
+                } else {
+                    let new = !longs.index.contains_key(&lower);
+                    let long = longs.intern(&lower);
+                    if new {
+                        let mut cut = SHORT_KEYWORD;
+                        while !lower.is_char_boundary(cut) {
+                            cut -= 1;
                         }
+                        long_prefixes.push((searched.intern(&lower[..cut]), long));
                     }
-                    None => {
-                        pattern_of.insert(lower.clone(), patterns.len());
-                        patterns.push(lower);
-                        keyword_rules.push(vec![index]);
-                    }
+                    &mut longs.rules[long]
+                };
+                if !triggers.contains(&index) {
+                    triggers.push(index);
                 }
             }
         }
-        // A keyword longer than SHORT_KEYWORD is searched for as its first bytes, and checked
-        // in full where those occur.
-        let mut longs: Vec<Long> = Vec::new();
-        let mut searched: Vec<String> = Vec::new();
-        let mut searched_rules: Vec<Vec<usize>> = Vec::new();
-        let mut searched_of: HashMap<String, usize> = HashMap::new();
-        let mut shorts = |keyword: String, rules: Vec<usize>| -> usize {
-            match searched_of.get(&keyword) {
-                Some(&i) => {
-                    for rule in rules {
-                        if !searched_rules[i].contains(&rule) {
-                            searched_rules[i].push(rule);
-                        }
-                    }
-                    i
-                }
-                None => {
-                    searched_of.insert(keyword.clone(), searched.len());
-                    searched.push(keyword);
-                    searched_rules.push(rules);
-                    searched.len() - 1
-                }
-            }
-        };
-        let mut long_prefixes: Vec<(usize, usize)> = Vec::new();
-        for (keyword, rules) in patterns.into_iter().zip(keyword_rules) {
-            if keyword.len() <= SHORT_KEYWORD {
-                shorts(keyword, rules);
-                continue;
-            }
-            let mut cut = SHORT_KEYWORD;
-            while !keyword.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            let prefix = shorts(keyword[..cut].to_string(), Vec::new());
-            long_prefixes.push((prefix, longs.len()));
-            longs.push(Long {
+        let longs: Vec<Long> = longs
+            .patterns
+            .into_iter()
+            .zip(longs.rules)
+            .map(|(keyword, rules)| Long {
                 keyword: keyword.into_bytes().into_boxed_slice(),
                 rules,
-            });
-        }
+            })
+            .collect();
+        let Patterns {
+            patterns: searched,
+            rules: searched_rules,
+            ..
+        } = searched;
         let mut prefix_longs: Vec<Vec<usize>> = vec![Vec::new(); searched.len()];
         for (prefix, long) in long_prefixes {
             prefix_longs[prefix].push(long);
@@ -288,21 +269,23 @@ impl Matcher {
             return;
         }
         scratch.order.sort_unstable();
-        scratch.quiet.serve(self.id);
+        if let Some(quiet) = &mut scratch.quiet {
+            quiet.serve(self.id);
+        }
         for &index in &scratch.order {
             let rule = &rules[index];
             if rule.windowed() {
                 for &(lo, hi) in &scratch.windows[index] {
-                    if !scratch.remember_quiet {
+                    let Some(quiet) = &mut scratch.quiet else {
                         scan_rule(index, rule, blob, lo, hi, path, out);
                         continue;
-                    }
-                    let window = scratch.quiet.window(index, &blob[lo..hi]);
-                    if scratch.quiet.contains(window) {
+                    };
+                    let window = quiet.window(index, &blob[lo..hi]);
+                    if quiet.contains(window) {
                         continue;
                     }
                     if !scan_rule(index, rule, blob, lo, hi, path, out) {
-                        scratch.quiet.insert(window);
+                        quiet.insert(window);
                     }
                 }
             } else {
@@ -501,6 +484,28 @@ impl Matcher {
 /// and more) would otherwise widen every region searched around a delta's edits to their
 /// length (see [`reuse`]).
 const SHORT_KEYWORD: usize = 32;
+
+/// Keywords as [`Matcher::new`] gathers them (the automaton's patterns, and the long
+/// keywords): each once, with the rules it triggers.
+#[derive(Default)]
+struct Patterns {
+    patterns: Vec<String>,
+    rules: Vec<Vec<usize>>,
+    index: HashMap<String, usize>,
+}
+
+impl Patterns {
+    /// The index of `pattern`, added (triggering no rule yet) if it is new.
+    fn intern(&mut self, pattern: &str) -> usize {
+        if let Some(&i) = self.index.get(pattern) {
+            return i;
+        }
+        self.index.insert(pattern.to_string(), self.patterns.len());
+        self.patterns.push(pattern.to_string());
+        self.rules.push(Vec::new());
+        self.patterns.len() - 1
+    }
+}
 
 /// A keyword longer than [`SHORT_KEYWORD`], lower-cased, and the rules it triggers.
 #[derive(Debug)]

@@ -357,6 +357,6 @@ impl PathHasher {
     }
 }
 
-/// A hash map keyed by the walk's own small keys (tree and name indices, path hashes): a fast
-/// hash with a random key per process.
+/// A hash set of the walk's own small keys (tree indices or ids, path hashes): a fast hash
+/// with a random key per process.
 pub(super) type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
