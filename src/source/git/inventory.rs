@@ -10,10 +10,12 @@
 //! libgit2, which names what is missing or corrupt.
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 use std::sync::Arc;
 
 use git2::{ObjectType, Oid, Repository, Tree};
 
+use super::graph::{Graph, MAX_ENTRIES};
 use super::odb;
 use super::select::{boundary_commits, select_commits, DateWindow, Selection};
 use super::{short, GitError};
@@ -107,6 +109,47 @@ pub(super) fn inventory_with(
     window: DateWindow,
     in_memory: Option<usize>,
 ) -> Result<Inventory, GitError> {
+    // The whole history or one branch: the packs' trees do not depend on which commits are
+    // selected, so they are decoded while libgit2 lists the commits.
+    let early = in_memory
+        .filter(|_| window.is_open() && matches!(selection, Selection::All | Selection::Branch(_)));
+    let dir = repo.path().to_path_buf();
+    std::thread::scope(|scope| {
+        let decoding = early.map(|threads| {
+            let dir = &dir;
+            scope.spawn(move || decode_packs(dir, threads))
+        });
+        list(repo, selection, window, in_memory, decoding)
+    })
+}
+
+/// The packs' trees and commits decoded into a graph (see [`Graph::decode`]).
+fn decode_packs(dir: &Path, threads: usize) -> Result<(odb::Odb, Graph), odb::OdbError> {
+    let odb = odb::Odb::open(dir)?;
+    let graph = Graph::decode(&odb, cpus(threads), MAX_ENTRIES)?;
+    Ok((odb, graph))
+}
+
+/// `threads`, or one per CPU for 0.
+fn cpus(threads: usize) -> usize {
+    match threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
+/// What [`decode_packs`] gives, decoded on another thread.
+type Decoding<'scope> =
+    std::thread::ScopedJoinHandle<'scope, Result<(odb::Odb, Graph), odb::OdbError>>;
+
+/// [`inventory_with`], given the packs' trees if they are being decoded already.
+fn list(
+    repo: &Repository,
+    selection: &Selection,
+    window: DateWindow,
+    in_memory: Option<usize>,
+    decoding: Option<Decoding<'_>>,
+) -> Result<Inventory, GitError> {
     let mut inv = Inventory::default();
     let hidden = select_commits(repo, selection, window, &mut inv)?;
     let dated = !window.is_open();
@@ -131,7 +174,14 @@ pub(super) fn inventory_with(
         boundary.is_empty(),
         walker.inv.commits.is_empty(),
     ) {
-        match walk_in_memory(repo, &walker.inv.commits, threads) {
+        let decoded = match decoding {
+            Some(decoding) => decoding
+                .join()
+                .unwrap_or_else(|_| Err(odb::OdbError("a decoding thread panicked".into()))),
+            None => decode_packs(repo.path(), threads),
+        };
+        match decoded.and_then(|(odb, graph)| walk_graph(&odb, graph, &walker.inv.commits, threads))
+        {
             Ok(found) => {
                 walker.inv.blobs = found.blobs;
                 walker.inv.index = found.index;
@@ -163,19 +213,26 @@ pub(super) fn inventory_with(
     Ok(inv)
 }
 
-/// The blobs `commits` introduce, found by [`odb::Graph`] on `threads` threads (0: one per
-/// CPU); an error if gitoxide could not read something.
+/// The blobs `commits` introduce, found by [`Graph`] on `threads` threads (0: one per CPU);
+/// an error if gitoxide could not read something.
+#[cfg(test)]
 pub(super) fn walk_in_memory(
     repo: &Repository,
     commits: &[Oid],
     threads: usize,
 ) -> Result<Inventory, odb::OdbError> {
-    let threads = match threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
-    let odb = odb::Odb::open(repo.path())?;
-    let graph = odb::Graph::build(&odb, commits, threads)?;
+    let (odb, graph) = decode_packs(repo.path(), threads)?;
+    walk_graph(&odb, graph, commits, threads)
+}
+
+/// The blobs `commits` introduce, found by walking `graph` once it has them.
+fn walk_graph(
+    odb: &odb::Odb,
+    mut graph: Graph,
+    commits: &[Oid],
+    threads: usize,
+) -> Result<Inventory, odb::OdbError> {
+    graph.place(odb, commits, cpus(threads))?;
     let mut found = Inventory::default();
     let walked = graph.walk(&mut found);
     // The graph (tens of MB on a long history) is dead once walked.

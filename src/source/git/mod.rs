@@ -18,14 +18,18 @@
 //! configuration, nothing executed), and neither library runs hooks or filters.
 //!
 //! The parts: `select` resolves what the user asked for into commits, `inventory` walks
-//! their trees into the blobs to scan, `odb` is the gitoxide reader both it and `read` use,
+//! their trees into the blobs to scan (over the `graph` of every tree, decoded while the
+//! commits are listed), `packs` splits each pack by kind and decodes one kind at a time,
+//! `odb` is the gitoxide reader both the walk and `read` use,
 //! `read` reads those blobs (a whole history by one `sweep` over each pack, then gitoxide
 //! object by object, libgit2 for the rest), and `attribution` says which commit introduced a
 //! key and whether HEAD still has it.
 
 mod attribution;
+mod graph;
 mod inventory;
 mod odb;
+mod packs;
 mod read;
 mod resident;
 mod select;

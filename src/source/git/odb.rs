@@ -3,11 +3,13 @@
 //! Why: libgit2 lists trees one at a time (verifying every object's SHA-1 and caching parsed
 //! objects), and a `git cat-file` child inflates blobs whose output must then be parsed again;
 //! together they were close to half of a whole-history scan. Here every tree the selected
-//! commits reach is decoded once, on all threads, into a compact in-memory graph (ids as `u32`,
-//! names interned), and the first-seen walk of [`super::inventory`] runs over that graph
-//! without reading anything more; blobs are then inflated in pack order, each thread with its
-//! own bounded delta-base cache, so that most bases are still in memory when their deltas
-//! come, and handed to the visitors directly (no child process, no pipe, no channel).
+//! commits reach is decoded once, on all threads, into a compact in-memory graph (see
+//! `graph`), and the first-seen walk of [`super::inventory`] runs over that graph without
+//! reading anything more; a whole history's blobs are then decoded by one sweep over each pack
+//! (see `sweep`), and a narrower scan's are inflated in pack order, each thread with its own
+//! bounded delta-base cache, so that most bases are still in memory when their deltas come;
+//! either way they are handed to the visitors directly (no child process, no pipe, no
+//! channel).
 //!
 //! The repository is untrusted: it is opened with [`gix::open::Options::isolated`], so no
 //! global or system configuration is read and nothing is executed. Loose objects, several
@@ -16,7 +18,6 @@
 //! thread) is an [`OdbError`], and the caller takes the libgit2 path instead, which names
 //! what is missing or corrupt: nothing is skipped silently here.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -25,23 +26,13 @@ use gix::objs::Find;
 use gix::odb::Header;
 use gix::ObjectId;
 
-use super::inventory::{record_blob_at, FastSet, Inventory, PathHasher};
+use super::inventory::Inventory;
 use super::read::{BlobVisitor, ReadOutcome};
 use crate::source::{is_binary, SkipReason, Skipped};
 
 /// The delta bases each thread keeps: pack order puts a base shortly before its deltas, so a
 /// few MiB catch most of them, and memory stays bounded per thread.
 const PACK_CACHE_BYTES: usize = 4 << 20;
-
-/// Trees decoded per parallel batch: bounds the raw tree bytes held at once.
-const TREE_BATCH: usize = 1024;
-
-/// The most tree entries the in-memory graph holds (12 bytes each, plus the distinct ids and
-/// names): the graph grows with the history, where the libgit2 walk does not. rust-lang/cargo's
-/// whole history has ~2.4 M, so this leaves room for histories seven times larger while
-/// bounding the graph to a few hundred MiB; a history with more is walked through libgit2,
-/// slower but in bounded memory (with a warning saying so).
-const MAX_ENTRIES: usize = 1 << 24;
 
 /// Consecutive blobs (in pack order) a thread takes at a time: large enough that a delta's
 /// base was usually decoded by the same thread, small enough to balance the threads.
@@ -97,7 +88,7 @@ impl Odb {
 
 /// A libgit2 id as a gitoxide one. Both are SHA-1 (gix is built with `sha1` only, and a
 /// SHA-256 repository does not open): the conversion fails only if that ever changes.
-fn to_gix(oid: Oid) -> Result<ObjectId, OdbError> {
+pub(super) fn to_gix(oid: Oid) -> Result<ObjectId, OdbError> {
     ObjectId::try_from(oid.as_bytes()).map_err(|e| err("object id", e))
 }
 
@@ -108,7 +99,7 @@ pub(super) fn to_git2(id: &gix::oid) -> Result<Oid, OdbError> {
 /// Runs `work(state, item)` for every item on `threads` threads (each with its own `state`),
 /// returning the results in the order of `items`. A thread that panicked is an error, so that
 /// the caller falls back to libgit2 rather than the scan dying.
-fn par_map<T, S, R>(
+pub(super) fn par_map<T, S, R>(
     items: &[T],
     threads: usize,
     chunk: usize,
@@ -154,255 +145,6 @@ where
         .into_iter()
         .map(|r| r.ok_or_else(|| OdbError("an object was not decoded".into())))
         .collect()
-}
-
-/// What a tree entry points at, as far as the walk cares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Tree,
-    /// A file (plain or executable).
-    Blob,
-    /// A symbolic link or a submodule commit: neither holds content to scan.
-    Other,
-}
-
-/// One tree entry: 12 bytes, so that the millions of entries of a large history stay small.
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    name: u32,
-    id: u32,
-    kind: Kind,
-}
-
-/// No tree read for this id.
-const NOT_READ: (u32, u32) = (u32::MAX, 0);
-/// Queued to be read.
-const QUEUED: (u32, u32) = (u32::MAX, 1);
-
-/// Every tree reachable from the selected commits, decoded once.
-pub(super) struct Graph {
-    ids: Vec<ObjectId>,
-    index: gix::hashtable::HashMap<ObjectId, u32>,
-    /// Per id: the range of its entries in `entries` when it is a tree that was read.
-    trees: Vec<(u32, u32)>,
-    entries: Vec<Entry>,
-    names: Vec<Box<[u8]>>,
-    name_index: HashMap<Box<[u8]>, u32, foldhash::fast::RandomState>,
-    /// Per selected commit: the id index of its root tree.
-    roots: Vec<u32>,
-}
-
-impl Graph {
-    fn intern_id(&mut self, id: &gix::oid) -> Result<u32, OdbError> {
-        if let Some(&i) = self.index.get(id) {
-            return Ok(i);
-        }
-        let i = u32::try_from(self.ids.len())
-            .map_err(|_| OdbError("more than 2^32 objects in the trees".into()))?;
-        self.ids.push(id.to_owned());
-        self.trees.push(NOT_READ);
-        self.index.insert(id.to_owned(), i);
-        Ok(i)
-    }
-
-    fn intern_name(&mut self, name: &[u8]) -> Result<u32, OdbError> {
-        if let Some(&i) = self.name_index.get(name) {
-            return Ok(i);
-        }
-        let i = u32::try_from(self.names.len())
-            .map_err(|_| OdbError("more than 2^32 names in the trees".into()))?;
-        self.names.push(name.into());
-        self.name_index.insert(name.into(), i);
-        Ok(i)
-    }
-
-    /// The entries of a tree that was read (none for anything else: the walk only descends
-    /// into trees [`Graph::build`] read, so that is never hit).
-    fn entries_of(&self, tree: u32) -> &[Entry] {
-        let (start, end) = self.trees[tree as usize];
-        self.entries
-            .get(start as usize..end as usize)
-            .unwrap_or_default()
-    }
-
-    /// Reads the root tree of every commit in `commits` and every tree below them, on
-    /// `threads` threads; interning (ids, names) is done on this thread, in order.
-    pub(super) fn build(odb: &Odb, commits: &[Oid], threads: usize) -> Result<Graph, OdbError> {
-        Graph::build_within(odb, commits, threads, MAX_ENTRIES)
-    }
-
-    /// [`Graph::build`], giving up past `max_entries` tree entries.
-    fn build_within(
-        odb: &Odb,
-        commits: &[Oid],
-        threads: usize,
-        max_entries: usize,
-    ) -> Result<Graph, OdbError> {
-        let mut graph = Graph {
-            ids: Vec::new(),
-            index: Default::default(),
-            trees: Vec::new(),
-            entries: Vec::new(),
-            names: Vec::new(),
-            name_index: HashMap::default(),
-            roots: Vec::with_capacity(commits.len()),
-        };
-        let roots = par_map(
-            commits,
-            threads,
-            256,
-            || (odb.handle(), Vec::new()),
-            |(handle, buf), oid| -> Result<ObjectId, OdbError> {
-                let id = to_gix(*oid)?;
-                let data = handle
-                    .try_find(&id, buf)
-                    .map_err(|e| err(&format!("reading commit {id}"), e))?
-                    .ok_or_else(|| OdbError(format!("commit {id} is missing")))?;
-                if data.kind != gix::object::Kind::Commit {
-                    return Err(OdbError(format!("{id} is not a commit")));
-                }
-                gix::objs::CommitRefIter::from_bytes(data.data, data.object_hash)
-                    .tree_id()
-                    .map_err(|e| err(&format!("parsing commit {id}"), e))
-            },
-        )?;
-        let mut frontier = Vec::new();
-        for root in roots {
-            let root = graph.intern_id(&root?)?;
-            graph.roots.push(root);
-            if graph.trees[root as usize] == NOT_READ {
-                graph.trees[root as usize] = QUEUED;
-                frontier.push(root);
-            }
-        }
-        let mut ids: Vec<ObjectId> = Vec::with_capacity(TREE_BATCH);
-        while !frontier.is_empty() {
-            let mut next = Vec::new();
-            for batch in frontier.chunks(TREE_BATCH) {
-                ids.clear();
-                ids.extend(batch.iter().map(|&i| graph.ids[i as usize]));
-                let raw = par_map(
-                    &ids,
-                    threads,
-                    64,
-                    || (odb.handle(), Vec::new()),
-                    |(handle, buf), id| -> Result<Vec<u8>, OdbError> {
-                        let data = handle
-                            .try_find(id, buf)
-                            .map_err(|e| err(&format!("reading tree {id}"), e))?
-                            .ok_or_else(|| OdbError(format!("tree {id} is missing")))?;
-                        if data.kind != gix::object::Kind::Tree {
-                            return Err(OdbError(format!("{id} is not a tree")));
-                        }
-                        Ok(data.data.to_vec())
-                    },
-                )?;
-                // The trees just read lie behind the read position for good.
-                super::resident::release_pack_pages();
-                for (&tree, bytes) in batch.iter().zip(raw) {
-                    let bytes = bytes?;
-                    let start = u32::try_from(graph.entries.len())
-                        .map_err(|_| OdbError("more than 2^32 tree entries".into()))?;
-                    for entry in gix::objs::TreeRefIter::from_bytes(&bytes, gix::hash::Kind::Sha1) {
-                        let entry = entry.map_err(|e| {
-                            err(&format!("parsing tree {}", graph.ids[tree as usize]), e)
-                        })?;
-                        // As libgit2 sees it: a tree, a submodule (commit), a symbolic link
-                        // (which holds a path, not content), or else a file.
-                        let kind = if entry.mode.is_tree() {
-                            Kind::Tree
-                        } else if entry.mode.is_link() || entry.mode.is_commit() {
-                            Kind::Other
-                        } else {
-                            Kind::Blob
-                        };
-                        let id = graph.intern_id(entry.oid)?;
-                        let name = graph.intern_name(entry.filename)?;
-                        if kind == Kind::Tree && graph.trees[id as usize] == NOT_READ {
-                            graph.trees[id as usize] = QUEUED;
-                            next.push(id);
-                        }
-                        graph.entries.push(Entry { name, id, kind });
-                    }
-                    if graph.entries.len() > max_entries {
-                        return Err(OdbError(format!(
-                            "more than {max_entries} tree entries, too many to hold in memory"
-                        )));
-                    }
-                    let end = u32::try_from(graph.entries.len())
-                        .map_err(|_| OdbError("more than 2^32 tree entries".into()))?;
-                    graph.trees[tree as usize] = (start, end);
-                }
-            }
-            frontier = next;
-        }
-        // No shrink_to_fit: the unused capacity was never written, so it is not resident,
-        // while shrinking copies the entries and held both copies at once (the listing's peak).
-        Ok(graph)
-    }
-
-    /// Records, into `inv`, the blobs of every selected commit's tree that no earlier tree
-    /// held: the same walk, in the same order, with the same seen-set keys, as the libgit2
-    /// walker in [`super::inventory`] (the tests compare the two).
-    pub(super) fn walk(&self, inv: &mut Inventory) -> Result<(), OdbError> {
-        let mut oids: Vec<Option<Oid>> = vec![None; self.ids.len()];
-        let mut oid_of = |i: u32| -> Result<Oid, OdbError> {
-            if let Some(o) = oids[i as usize] {
-                return Ok(o);
-            }
-            let o = to_git2(&self.ids[i as usize])?;
-            oids[i as usize] = Some(o);
-            Ok(o)
-        };
-        // Per id: its index in `inv.blobs` plus one (0: not recorded yet), in place of
-        // `inv.index`, which is filled once at the end.
-        let mut blob_of: Vec<u32> = vec![0; self.ids.len()];
-        let mut seen: FastSet<(u32, u64)> = FastSet::default();
-        let paths = PathHasher::default();
-        let mut path = String::new();
-        // (tree, length of its path in `path`, next entry): an explicit stack, as a tree
-        // nested thousands of levels deep must not overflow the thread's stack.
-        let mut stack: Vec<(u32, usize, usize)> = Vec::new();
-        for (commit, &root) in self.roots.iter().enumerate() {
-            let commit = commit as u32;
-            if !seen.insert((root, paths.hash(&[b""]))) {
-                continue;
-            }
-            path.clear();
-            stack.clear();
-            stack.push((root, 0, 0));
-            while let Some((tree, len, next)) = stack.last_mut() {
-                path.truncate(*len);
-                let Some(entry) = self.entries_of(*tree).get(*next).copied() else {
-                    stack.pop();
-                    continue;
-                };
-                *next += 1;
-                let name = &self.names[entry.name as usize];
-                match entry.kind {
-                    Kind::Tree => {
-                        let key = paths.hash(&[path.as_bytes(), name, b"/"]);
-                        if !seen.insert((entry.id, key)) {
-                            continue;
-                        }
-                        path.push_str(&String::from_utf8_lossy(name));
-                        path.push('/');
-                        stack.push((entry.id, path.len(), 0));
-                    }
-                    Kind::Blob => {
-                        let name = String::from_utf8_lossy(name);
-                        let known = blob_of[entry.id as usize].checked_sub(1);
-                        let index =
-                            record_blob_at(inv, known, oid_of(entry.id)?, &path, &name, commit);
-                        blob_of[entry.id as usize] = index + 1;
-                    }
-                    Kind::Other => {}
-                }
-            }
-        }
-        inv.reindex();
-        Ok(())
-    }
 }
 
 /// What one reading thread produced: its visitor, what it skipped, and the blobs it could not
@@ -589,6 +331,7 @@ mod tests {
 
     use git2::Repository;
 
+    use super::super::graph::Graph;
     use super::super::inventory::{inventory, inventory_with, walk_in_memory};
     use super::super::read::read_with_libgit2;
     use super::super::select::{DateWindow, Selection};
@@ -772,6 +515,133 @@ mod tests {
             assert!(default.warnings.is_empty(), "{:?}", default.warnings);
             assert_eq!(occurrences(&default), occurrences(&by_libgit2));
         }
+    }
+
+    /// Runs `git` on `repo`'s git directory.
+    fn git(repo: &Repository, args: &[&str]) {
+        let status = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(repo.path())
+            .args(args)
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?}");
+    }
+
+    /// Commits `n` changes on HEAD as loose objects: a file added deep down (new trees above
+    /// it, packed ones beside it), another copied, one removed.
+    fn commit_loose(repo: &Repository, n: u32, time: i64) {
+        for i in 0..n {
+            let head = repo.head().unwrap().peel_to_commit().unwrap();
+            let tree = head.tree().unwrap();
+            let blob = repo
+                .blob(format!("late file {time} {i}").as_bytes())
+                .unwrap();
+            let mut update = git2::build::TreeUpdateBuilder::new();
+            let (late, copy) = (format!("a/b/late{i}.txt"), format!("d/copy{time}{i}.txt"));
+            update.upsert(&late, blob, git2::FileMode::Blob);
+            update.upsert(&copy, blob, git2::FileMode::Blob);
+            let mut files = Vec::new();
+            tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+                let path = format!("{dir}{}", entry.name().unwrap());
+                if entry.kind() == Some(git2::ObjectType::Blob) && path != late {
+                    files.push(format!("{dir}{}", entry.name().unwrap()));
+                }
+                git2::TreeWalkResult::Ok
+            })
+            .unwrap();
+            update.remove(&files[files.len() / 2]);
+            let tree = repo
+                .find_tree(update.create_updated(repo, &tree).unwrap())
+                .unwrap();
+            let sig = git2::Signature::new("T", "t@example.org", &git2::Time::new(time, 0));
+            let sig = sig.unwrap();
+            repo.commit(Some("HEAD"), &sig, &sig, "late", &tree, &[&head])
+                .unwrap();
+        }
+    }
+
+    fn pack_count(repo: &Repository) -> usize {
+        std::fs::read_dir(repo.path().join("objects/pack"))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension() == Some("pack".as_ref()))
+            .count()
+    }
+
+    #[test]
+    fn the_walk_over_two_packs_and_loose_objects_finds_what_libgit2_finds() {
+        let g = generated(17);
+        repack(&g.repo);
+        commit_loose(&g.repo, 3, 1_900_000_000);
+        // Packs the loose objects alone, beside the first pack.
+        git(&g.repo, &["repack", "-q", "-d"]);
+        commit_loose(&g.repo, 2, 1_900_000_100);
+        assert_eq!(pack_count(&g.repo), 2);
+        let head = g.repo.head().unwrap().peel_to_commit().unwrap();
+        assert!(loose(&g.repo, head.id()).exists());
+        assert!(loose(&g.repo, head.tree_id()).exists());
+        let by_libgit2 =
+            inventory_with(&g.repo, &Selection::All, DateWindow::default(), None).unwrap();
+        assert!(by_libgit2
+            .blobs
+            .iter()
+            .any(|b| b.occurrences.iter().any(|o| o.path.contains("late"))));
+        for threads in [1, 2] {
+            let found = walk_in_memory(&g.repo, &by_libgit2.commits, threads).expect("read");
+            assert_eq!(occurrences(&found), occurrences(&by_libgit2), "{threads}");
+        }
+        // The listing decodes the packs while libgit2 lists the commits: the same.
+        let default = inventory(&g.repo, &Selection::All).unwrap();
+        assert!(default.warnings.is_empty(), "{:?}", default.warnings);
+        assert_eq!(occurrences(&default), occurrences(&by_libgit2));
+    }
+
+    #[test]
+    fn a_pack_split_by_kind_decodes_each_object_once_as_stored() {
+        use super::super::packs;
+        let g = generated(3);
+        repack(&g.repo);
+        let odb = Odb::open(g.repo.path()).unwrap();
+        let packs = packs::open(&odb).unwrap().expect("no multi-pack index");
+        assert_eq!(packs.len(), 1);
+        let pack = &packs[0];
+        let split = pack.split().unwrap();
+        let objects = pack.index.num_objects() as usize;
+        assert_eq!(split.blobs.len() + split.others.len(), objects);
+        // The pack begins with a commit: the blobs' traversal begins past its first object.
+        assert_ne!(split.blobs[0].offset, split.others[0].offset);
+        assert!(split.blobs[0].offset > split.others[0].offset);
+        let handle = odb.handle();
+        let mut deltas = 0;
+        for (list, blobs) in [(&split.blobs, true), (&split.others, false)] {
+            let got = std::sync::Mutex::new(Vec::new());
+            let stop = std::sync::atomic::AtomicBool::new(false);
+            pack.traverse(list.clone(), 2, usize::MAX, &stop, |node, kind, data| {
+                got.lock()
+                    .unwrap()
+                    .push((node.position, kind, data.to_vec()));
+            })
+            .unwrap();
+            let mut got = got.into_inner().unwrap();
+            got.sort_by_key(|(position, _, _)| *position);
+            let mut expected: Vec<u32> = list.iter().map(|n| n.position).collect();
+            expected.sort();
+            let positions: Vec<u32> = got.iter().map(|(p, _, _)| *p).collect();
+            assert_eq!(positions, expected, "each object once");
+            let mut buf = Vec::new();
+            for (position, kind, data) in got {
+                let id = pack.index.oid_at_index(position);
+                let stored = handle.try_find(id, &mut buf).unwrap().unwrap();
+                assert_eq!(kind, stored.kind);
+                assert_eq!(kind == gix::object::Kind::Blob, blobs);
+                assert_eq!(data, stored.data);
+            }
+            for node in list.iter() {
+                let entry = pack.data.entry(node.offset).unwrap();
+                deltas += usize::from(entry.header.is_delta());
+            }
+        }
+        assert!(deltas > 10, "deltas of both kinds: {deltas}");
     }
 
     /// Packs every object of `repo` into one pack, with deltas, and drops the loose copies.
@@ -1109,7 +979,7 @@ mod tests {
         let inv = inventory_with(&g.repo, &Selection::All, DateWindow::default(), None).unwrap();
         let odb = Odb::open(g.repo.path()).unwrap();
         let graph = Graph::build_within(&odb, &inv.commits, 2, usize::MAX).unwrap();
-        let held = graph.entries.len();
+        let held = graph.entry_count();
         assert!(Graph::build_within(&odb, &inv.commits, 2, held).is_ok());
         let Err(e) = Graph::build_within(&odb, &inv.commits, 2, held / 2) else {
             panic!("past the bound");

@@ -1,12 +1,13 @@
-//! The blobs of a whole history read by one sweep over each pack: every object decoded once,
+//! The blobs of a whole history read by one sweep over each pack: every blob decoded once,
 //! from its delta base, on all threads.
 //!
 //! Why: reading the listed blobs object by object, even in pack order with a cache of delta
 //! bases per thread, decodes a base again whenever it has left the cache or another thread
 //! decoded it. gix-pack's traversal of a pack's delta tree decodes each object exactly once:
-//! on rust-lang/cargo (1.3 GiB of blobs) it decodes the whole pack in 0.42 s on two cores. The
-//! sweep decodes trees, commits and blobs no listed path reaches as well, so it is only taken
-//! when the listed blobs are a good part of the packs (a whole history, not a few paths of it).
+//! on rust-lang/cargo (1.3 GiB of blobs) it decodes the whole pack in 0.42 s on two cores. Only
+//! the pack's blobs are decoded (the trees and commits were, for the walk: see `packs`), but
+//! blobs no listed path reaches are decoded too, so the sweep is only taken when the listed
+//! blobs are a good part of the packs (a whole history, not a few paths of it).
 //!
 //! The walk has listed the blobs first, so each one is scanned knowing its path, exactly as
 //! the object-by-object reader would; blobs the walk did not list are passed over unscanned.
@@ -18,13 +19,14 @@
 //! multi-pack index, a pack gix cannot traverse, or an object over the decode limit, and the
 //! caller reads object by object instead, as before.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use gix::odb::pack;
 
 use super::inventory::Inventory;
-use super::odb::{err, to_git2, Odb, OdbError};
+use super::odb::{to_git2, Odb, OdbError};
+use super::packs::{self, Node, Pack};
 use super::read::{BlobVisitor, ReadOutcome};
 use crate::delta::{read_git_delta, Copy, Origin};
 use crate::source::{is_binary, SkipReason, Skipped};
@@ -32,9 +34,6 @@ use crate::source::{is_binary, SkipReason, Skipped};
 /// A sweep decodes every object of the packs: it is taken when the listed blobs are at least
 /// this share (1/n) of the packs' objects.
 const LISTED_SHARE: usize = 32;
-
-/// Objects decoded (on all threads) between two releases of the packs' resident pages.
-const RELEASE_EVERY: usize = 1024;
 
 /// The smallest object the sweep refuses to decode whole; larger limits follow
 /// `--max-file-size` (an object past the limit ends the sweep, so that the object-by-object
@@ -67,9 +66,8 @@ struct Shared<'a, F, V> {
     /// The first error a thread met; it also stops the traversal.
     failed: Mutex<Option<OdbError>>,
     stop: AtomicBool,
-    decoded: AtomicUsize,
-    /// The indices of the packs swept before this one: an object they hold was handled there.
-    earlier: Vec<pack::index::File>,
+    /// The packs, swept in turn: an object an earlier pack holds was handled there.
+    packs: &'a [Pack],
 }
 
 /// One traversal thread's state: gix clones the processor once per thread, and each clone
@@ -78,9 +76,8 @@ struct Worker<'s, 'a, F, V> {
     shared: &'s Shared<'a, F, V>,
     done: Done<V>,
     /// The pack being swept, and its number; with the sweep's scope, a key names one object.
-    index: &'s pack::index::File,
-    data: &'s pack::data::File,
-    pack: u64,
+    pack: &'s Pack,
+    number: usize,
     scope: u128,
     /// Reading a delta again, for what it copies (see [`Worker::origin`]).
     inflate: gix::zlib::Inflate,
@@ -93,9 +90,8 @@ impl<F, V> Clone for Worker<'_, '_, F, V> {
         Worker {
             shared: self.shared,
             done: Done::new(),
-            index: self.index,
-            data: self.data,
             pack: self.pack,
+            number: self.number,
             scope: self.scope,
             inflate: gix::zlib::Inflate::default(),
             delta: Vec::new(),
@@ -116,17 +112,11 @@ impl<F, V> Drop for Worker<'_, '_, F, V> {
 }
 
 impl<F: Fn() -> V, V: BlobVisitor> Worker<'_, '_, F, V> {
-    fn object(&mut self, kind: gix::object::Kind, data: &[u8], id: &gix::oid, pack_offset: u64) {
+    fn object(&mut self, node: Node, data: &[u8]) {
         if self.shared.stop.load(Ordering::Relaxed) {
             return;
         }
-        let n = self.shared.decoded.fetch_add(1, Ordering::Relaxed);
-        if n % RELEASE_EVERY == RELEASE_EVERY - 1 {
-            super::resident::release_pack_pages();
-        }
-        if kind != gix::object::Kind::Blob {
-            return;
-        }
+        let id = self.pack.index.oid_at_index(node.position);
         let oid = match to_git2(id) {
             Ok(oid) => oid,
             Err(e) => return self.fail(e),
@@ -134,7 +124,8 @@ impl<F: Fn() -> V, V: BlobVisitor> Worker<'_, '_, F, V> {
         let Some(&index) = self.shared.inv.index.get(&oid) else {
             return;
         };
-        if self.shared.earlier.iter().any(|i| i.lookup(id).is_some()) {
+        let earlier = &self.shared.packs[..self.number];
+        if earlier.iter().any(|p| p.index.lookup(id).is_some()) {
             return;
         }
         self.done.handled.push(index);
@@ -152,7 +143,7 @@ impl<F: Fn() -> V, V: BlobVisitor> Worker<'_, '_, F, V> {
                 reason: SkipReason::Binary,
             });
         } else {
-            let (key, base) = self.origin(pack_offset, data.len());
+            let (key, base) = self.origin(node.offset, data.len());
             let origin = Origin {
                 key,
                 base: base.map(|b| (b, self.copies.as_slice())),
@@ -167,18 +158,18 @@ impl<F: Fn() -> V, V: BlobVisitor> Worker<'_, '_, F, V> {
     /// traversal hands over the result of a delta, not the delta, so it is inflated again
     /// here: deltas are small (on cargo 90 MB in all, for 1.3 GB of blobs).
     fn origin(&mut self, offset: u64, len: usize) -> (u128, Option<u128>) {
-        let key = |offset: u64| self.scope | u128::from(self.pack) << 48 | u128::from(offset);
-        let Ok(entry) = self.data.entry(offset) else {
+        let key = |offset: u64| self.scope | (self.number as u128) << 48 | u128::from(offset);
+        let (index, data) = (&self.pack.index, &self.pack.data);
+        let Ok(entry) = data.entry(offset) else {
             return (key(offset), None);
         };
         let base = match entry.header {
             pack::data::entry::Header::OfsDelta { base_distance } => {
                 offset.checked_sub(base_distance)
             }
-            pack::data::entry::Header::RefDelta { base_id } => self
-                .index
-                .lookup(base_id)
-                .map(|i| self.index.pack_offset_at_index(i)),
+            pack::data::entry::Header::RefDelta { base_id } => {
+                index.lookup(base_id).map(|i| index.pack_offset_at_index(i))
+            }
             _ => None,
         };
         let Some(base) = base else {
@@ -189,8 +180,7 @@ impl<F: Fn() -> V, V: BlobVisitor> Worker<'_, '_, F, V> {
         };
         self.delta.clear();
         self.delta.resize(size, 0);
-        let read = self
-            .data
+        let read = data
             .decompress_entry(&entry, &mut self.inflate, &mut self.delta)
             .ok()
             .and_then(|_| read_git_delta(&self.delta, len, &mut self.copies));
@@ -227,61 +217,44 @@ where
     V: BlobVisitor,
     F: Fn() -> V + Sync,
 {
-    let Some(packs) = packs(odb)? else {
+    let Some(packs) = packs::open(odb)? else {
         return Ok(None);
     };
-    let objects: usize = packs.iter().map(|(i, _)| i.num_objects() as usize).sum();
+    let objects: usize = packs.iter().map(|p| p.index.num_objects() as usize).sum();
     if packs.is_empty() || inv.blobs.len().saturating_mul(LISTED_SHARE) < objects {
         return Ok(None);
     }
     let limit = usize::try_from(max_size.max(DECODE_FLOOR)).unwrap_or(usize::MAX);
-    let mut shared = Shared {
+    let shared = Shared {
         inv,
         make,
         max_size,
         done: Mutex::new(Vec::new()),
         failed: Mutex::new(None),
         stop: AtomicBool::new(false),
-        decoded: AtomicUsize::new(0),
-        earlier: Vec::new(),
+        packs: &packs,
     };
     let scope = crate::delta::scope();
-    for (pack_number, (index, data)) in packs.into_iter().enumerate() {
-        let outcome = {
-            let mut worker = Worker {
-                shared: &shared,
-                done: Done::new(),
-                index: &index,
-                data: &data,
-                pack: pack_number as u64,
-                scope,
-                inflate: gix::zlib::Inflate::default(),
-                delta: Vec::new(),
-                copies: Vec::new(),
-            };
-            index.traverse_with_index(
-                &data,
-                move |kind, bytes, entry, _| {
-                    worker.object(kind, bytes, &entry.oid, entry.pack_offset);
-                    Ok(())
-                },
-                &mut gix::progress::Discard,
-                &shared.stop,
-                pack::index::traverse::with_index::Options {
-                    thread_limit: Some(threads.max(1)),
-                    check:
-                        pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
-                    alloc_limit_bytes: Some(limit),
-                },
-            )
+    for (number, pack) in packs.iter().enumerate() {
+        let blobs = pack.split()?.blobs;
+        let worker = Worker {
+            shared: &shared,
+            done: Done::new(),
+            pack,
+            number,
+            scope,
+            inflate: gix::zlib::Inflate::default(),
+            delta: Vec::new(),
+            copies: Vec::new(),
         };
+        let outcome = pack.traverse(blobs, threads, limit, &shared.stop, {
+            let mut worker = worker;
+            move |node, _, bytes| worker.object(node, bytes)
+        });
         if let Some(e) = shared.failed.lock().ok().and_then(|mut f| f.take()) {
             return Err(e);
         }
-        if let Err(e) = outcome {
-            return Err(err(&format!("sweeping {}", data.path().display()), e));
-        }
-        shared.earlier.push(index);
+        outcome?;
     }
     let done = shared
         .done
@@ -304,30 +277,4 @@ where
         .filter(|&i| !handled[i as usize])
         .collect();
     Ok(Some((outcome, rest)))
-}
-
-/// The packs of the repository (its alternates' too), each index with its data file; `None`
-/// when a multi-pack index lists them (gix traverses a pack from its own index).
-fn packs(odb: &Odb) -> Result<Option<Vec<(pack::index::File, pack::data::File)>>, OdbError> {
-    let records = odb
-        .handle()
-        .store_ref()
-        .structure()
-        .map_err(|e| err("listing the pack indices", e))?;
-    let mut packs = Vec::new();
-    for record in records {
-        match record {
-            gix::odb::store::structure::Record::Index { path, .. } => {
-                let index = pack::index::File::at(&path, gix::hash::Kind::Sha1)
-                    .map_err(|e| err(&format!("reading {}", path.display()), e))?;
-                let data_path = path.with_extension("pack");
-                let data = pack::data::File::at(&data_path, gix::hash::Kind::Sha1)
-                    .map_err(|e| err(&format!("reading {}", data_path.display()), e))?;
-                packs.push((index, data));
-            }
-            gix::odb::store::structure::Record::MultiIndex { .. } => return Ok(None),
-            _ => {}
-        }
-    }
-    Ok(Some(packs))
 }
