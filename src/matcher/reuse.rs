@@ -25,9 +25,10 @@ pub(super) struct Occurrence {
     pub pattern: usize,
 }
 
-/// Regions closer than this are searched as one: a search has a fixed cost, and a few hundred
-/// bytes more cost less than one more search.
-const JOIN_GAP: usize = 256;
+/// Regions closer than this are searched as one: a search has a fixed cost, and a few bytes
+/// more cost less than one more search. On cargo's history a gap of 256 bytes searched 75 MB
+/// more than a gap of 16, and took more CPU time than any gap from 0 to 64.
+const JOIN_GAP: usize = 32;
 
 /// An occurrence as kept: 8 bytes where [`Occurrence`] takes 24, so that hundreds of blobs'
 /// occurrences stay small. Blobs over 4 GiB, or matchers with more than 65,536 keywords, are
