@@ -20,7 +20,7 @@ use gix::ObjectId;
 
 use super::inventory::{record_blob_at, FastSet, Inventory, PathHasher};
 use super::odb::{err, par_map, to_git2, to_gix, Odb, OdbError};
-use super::packs::{self, Pack};
+use super::packs::{self, Forest, Node, Pack, Plan};
 
 /// Trees read object by object per parallel batch: bounds the raw tree bytes held at once.
 const TREE_BATCH: usize = 1024;
@@ -92,6 +92,8 @@ pub(super) struct Graph {
     names: Names,
     /// Per selected commit: the id of its root tree.
     roots: Vec<u32>,
+    /// Each pack's blobs, from its split: what the sweep after the walk decodes.
+    blobs: Vec<Vec<Node>>,
     /// Each decoded commit's root tree, until [`Graph::place`] has found the roots.
     root_of: HashMap<u32, ObjectId, foldhash::fast::RandomState>,
     /// The most tree entries to hold (see [`MAX_ENTRIES`]).
@@ -314,16 +316,20 @@ impl Graph {
             entries: Vec::new(),
             names: Names::default(),
             roots: Vec::new(),
+            blobs: Vec::new(),
             root_of: HashMap::default(),
             max_entries,
         };
         let parts = Mutex::new(Vec::new());
         let stop = std::sync::atomic::AtomicBool::new(false);
-        for (pack, &base) in packs.iter().zip(&graph.bases) {
-            let others = pack.split()?.others;
+        let bases = graph.bases.clone();
+        for (pack, &base) in packs.iter().zip(&bases) {
+            let split = pack.split()?;
+            graph.blobs.push(split.blobs);
+            let others = split.others;
             let decoder = Decoder {
                 packs: &packs,
-                bases: &graph.bases,
+                bases: &bases,
                 base,
                 part: Part::new(),
                 parts: &parts,
@@ -573,6 +579,29 @@ impl Graph {
         self.entries.iter().map(Vec::len).sum()
     }
 
+    /// Reads the delta forest of each pack's blobs (see [`Pack::forest`]), for the sweep.
+    pub(super) fn blob_forests(&self, blobs: Vec<Vec<Node>>) -> Result<Vec<Forest>, OdbError> {
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        self.packs
+            .iter()
+            .zip(blobs)
+            .map(|(pack, blobs)| pack.forest(blobs, &stop))
+            .collect()
+    }
+
+    /// Each pack's blobs, taken out of the graph.
+    pub(super) fn take_blobs(&mut self) -> Vec<Vec<Node>> {
+        std::mem::take(&mut self.blobs)
+    }
+
+    /// The sweep of the blobs, given their forests: the graph's packs, the rest dropped.
+    pub(super) fn into_plan(self, forests: Vec<Forest>) -> Plan {
+        Plan {
+            packs: self.packs,
+            forests,
+        }
+    }
+
     /// Records, into `inv`, the blobs of every selected commit's tree that no earlier tree
     /// held: the same walk, in the same order, with the same seen-set keys, as the libgit2
     /// walker in [`super::inventory`] (the tests compare the two).
@@ -591,6 +620,13 @@ impl Graph {
         let mut blob_of: Vec<u32> = vec![0; self.trees.len()];
         let mut seen: FastSet<(u32, u64)> = FastSet::default();
         let paths = PathHasher::default();
+        // Each name as text once, not once per entry (millions of them on a long history).
+        let texts: Vec<std::borrow::Cow<'_, str>> = self
+            .names
+            .names
+            .iter()
+            .map(|n| String::from_utf8_lossy(n))
+            .collect();
         let mut path = String::new();
         // (tree, length of its path in `path`, next entry): an explicit stack, as a tree
         // nested thousands of levels deep must not overflow the thread's stack.
@@ -610,22 +646,24 @@ impl Graph {
                     continue;
                 };
                 *next += 1;
-                let name = &self.names.names[entry.name as usize];
+                let (name, text) = (
+                    &self.names.names[entry.name as usize],
+                    &texts[entry.name as usize],
+                );
                 match entry.kind {
                     Kind::Tree => {
                         let key = paths.hash(&[path.as_bytes(), name, b"/"]);
                         if !seen.insert((entry.id, key)) {
                             continue;
                         }
-                        path.push_str(&String::from_utf8_lossy(name));
+                        path.push_str(text);
                         path.push('/');
                         stack.push((entry.id, path.len(), 0));
                     }
                     Kind::Blob => {
-                        let name = String::from_utf8_lossy(name);
                         let known = blob_of[entry.id as usize].checked_sub(1);
                         let index =
-                            record_blob_at(inv, known, oid_of(entry.id)?, &path, &name, commit);
+                            record_blob_at(inv, known, oid_of(entry.id)?, &path, text, commit);
                         blob_of[entry.id as usize] = index + 1;
                     }
                     Kind::Other => {}

@@ -11,12 +11,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use git2::{ObjectType, Oid, Repository, Tree};
 
 use super::graph::{Graph, MAX_ENTRIES};
 use super::odb;
+use super::packs::Plan;
 use super::select::{boundary_commits, select_commits, DateWindow, Selection};
 use super::{short, GitError};
 use crate::source::{SkipReason, Skipped};
@@ -51,6 +52,8 @@ pub struct Inventory {
     pub warnings: Vec<String>,
     /// Whether only part of the history was selected (`--since`, `--range`, `--branch`).
     pub narrow: bool,
+    /// The sweep of the packs' blobs, made ready during the walk, for the reader to take.
+    pub(super) plan: Mutex<Option<Plan>>,
 }
 
 impl Inventory {
@@ -185,6 +188,7 @@ fn list(
             Ok(found) => {
                 walker.inv.blobs = found.blobs;
                 walker.inv.index = found.index;
+                walker.inv.plan = found.plan;
                 return Ok(inv);
             }
             Err(e) => walker.inv.warnings.push(format!(
@@ -234,9 +238,21 @@ fn walk_graph(
 ) -> Result<Inventory, odb::OdbError> {
     graph.place(odb, commits, cpus(threads))?;
     let mut found = Inventory::default();
-    let walked = graph.walk(&mut found);
-    // The graph (tens of MB on a long history) is dead once walked.
-    drop(graph);
+    let blobs = graph.take_blobs();
+    // The walk runs on this thread alone: the blobs' delta forests, which the sweep decodes
+    // next, are read meanwhile.
+    let (walked, forests) = std::thread::scope(|scope| {
+        let graph = &graph;
+        let forests = scope.spawn(move || graph.blob_forests(blobs));
+        let walked = graph.walk(&mut found);
+        (walked, forests.join())
+    });
+    // The graph (tens of MB on a long history) is dead once walked; its packs are swept.
+    if let Ok(Ok(forests)) = forests {
+        found.plan = Mutex::new(Some(graph.into_plan(forests)));
+    } else {
+        drop(graph);
+    }
     super::resident::release_pack_pages();
     super::resident::trim_heap();
     walked?;

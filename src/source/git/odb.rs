@@ -594,6 +594,15 @@ mod tests {
         let default = inventory(&g.repo, &Selection::All).unwrap();
         assert!(default.warnings.is_empty(), "{:?}", default.warnings);
         assert_eq!(occurrences(&default), occurrences(&by_libgit2));
+        // And the sweep it made ready reads both packs' blobs, then the loose ones, each once.
+        assert!(default.plan.lock().unwrap().is_some());
+        let dir = g.repo.path().to_path_buf();
+        let all: Vec<u32> = (0..default.blobs.len() as u32).collect();
+        let expected = read_with_libgit2(&dir, &default, &all, 1 << 20, 2, &Collect::default);
+        let got = super::super::read::read_blobs(&g.repo, &default, 1 << 20, 2, Collect::default);
+        assert!(default.plan.lock().unwrap().is_none(), "the sweep took it");
+        assert!(got.warnings.is_empty(), "{:?}", got.warnings);
+        assert_eq!(seen(got.visitors), seen(expected.visitors));
     }
 
     #[test]

@@ -177,14 +177,20 @@ impl Pack {
         threads: usize,
         limit: usize,
         stop: &AtomicBool,
-        mut inspect: F,
+        inspect: F,
     ) -> Result<(), OdbError>
     where
         F: FnMut(Node, gix::object::Kind, &[u8]) + Send + Clone,
     {
-        let failed = |e| err(&format!("decoding {}", self.data.path().display()), e);
+        let forest = self.forest(nodes, stop)?;
+        self.traverse_forest(forest, threads, limit, stop, inspect)
+    }
+
+    /// The delta forest of `nodes` (a kind of [`Pack::split`], in pack order), read from
+    /// their entry headers: what [`Pack::traverse_forest`] decodes.
+    pub(super) fn forest(&self, nodes: Vec<Node>, stop: &AtomicBool) -> Result<Forest, OdbError> {
         if nodes.is_empty() {
-            return Ok(());
+            return Ok(Forest(None));
         }
         // gix-pack reads the headers of `nodes` from the pack's first entry on, skipping
         // forward from one to the next: a list that does not begin there begins with the
@@ -195,8 +201,6 @@ impl Pack {
             position: FILLER,
         });
         let index = &self.index;
-        let decoded = AtomicUsize::new(0);
-        let decoded = &decoded;
         let tree = Tree::from_offsets_in_pack(
             self.data.path(),
             filler.into_iter().chain(nodes),
@@ -206,7 +210,27 @@ impl Pack {
             stop,
             gix::hash::Kind::Sha1,
         )
-        .map_err(failed)?;
+        .map_err(|e| err(&format!("indexing {}", self.data.path().display()), e))?;
+        Ok(Forest(Some(tree)))
+    }
+
+    /// [`Pack::traverse`] over a forest [`Pack::forest`] read from this pack.
+    pub(super) fn traverse_forest<F>(
+        &self,
+        forest: Forest,
+        threads: usize,
+        limit: usize,
+        stop: &AtomicBool,
+        mut inspect: F,
+    ) -> Result<(), OdbError>
+    where
+        F: FnMut(Node, gix::object::Kind, &[u8]) + Send + Clone,
+    {
+        let Forest(Some(tree)) = forest else {
+            return Ok(());
+        };
+        let decoded = AtomicUsize::new(0);
+        let decoded = &decoded;
         tree.traverse(
             |range, data: &pack::data::File| data.entry_slice(range),
             &self.data,
@@ -231,7 +255,23 @@ impl Pack {
                 alloc_limit_bytes: Some(limit),
             },
         )
-        .map_err(failed)?;
+        .map_err(|e| err(&format!("decoding {}", self.data.path().display()), e))?;
         Ok(())
+    }
+}
+
+/// The delta forest of some of a pack's objects (none when there are none), ready to decode.
+pub(super) struct Forest(Option<Tree<Node>>);
+
+/// A whole history's blob sweep, made ready while the walk runs (see `inventory`): the packs,
+/// and each one's forest of blobs.
+pub struct Plan {
+    pub(super) packs: Vec<Pack>,
+    pub(super) forests: Vec<Forest>,
+}
+
+impl std::fmt::Debug for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Plan({} packs)", self.packs.len())
     }
 }

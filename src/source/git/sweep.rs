@@ -26,7 +26,7 @@ use gix::odb::pack;
 
 use super::inventory::Inventory;
 use super::odb::{to_git2, Odb, OdbError};
-use super::packs::{self, Node, Pack};
+use super::packs::{self, Node, Pack, Plan};
 use super::read::{BlobVisitor, ReadOutcome};
 use crate::delta::{read_git_delta, Copy, Origin};
 use crate::source::{is_binary, SkipReason, Skipped};
@@ -217,8 +217,14 @@ where
     V: BlobVisitor,
     F: Fn() -> V + Sync,
 {
-    let Some(packs) = packs::open(odb)? else {
-        return Ok(None);
+    // The walk made the sweep ready (see `inventory`), or it is made now.
+    let plan = inv.plan.lock().ok().and_then(|mut plan| plan.take());
+    let (packs, forests) = match plan {
+        Some(Plan { packs, forests }) => (packs, Some(forests)),
+        None => match packs::open(odb)? {
+            Some(packs) => (packs, None),
+            None => return Ok(None),
+        },
     };
     let objects: usize = packs.iter().map(|p| p.index.num_objects() as usize).sum();
     if packs.is_empty() || inv.blobs.len().saturating_mul(LISTED_SHARE) < objects {
@@ -235,8 +241,12 @@ where
         packs: &packs,
     };
     let scope = crate::delta::scope();
+    let mut forests = forests.map(Vec::into_iter);
     for (number, pack) in packs.iter().enumerate() {
-        let blobs = pack.split()?.blobs;
+        let forest = match forests.as_mut().and_then(Iterator::next) {
+            Some(forest) => forest,
+            None => pack.forest(pack.split()?.blobs, &shared.stop)?,
+        };
         let worker = Worker {
             shared: &shared,
             done: Done::new(),
@@ -247,7 +257,7 @@ where
             delta: Vec::new(),
             copies: Vec::new(),
         };
-        let outcome = pack.traverse(blobs, threads, limit, &shared.stop, {
+        let outcome = pack.traverse_forest(forest, threads, limit, &shared.stop, {
             let mut worker = worker;
             move |node, _, bytes| worker.object(node, bytes)
         });
