@@ -155,6 +155,9 @@ fn list(
 ) -> Result<Inventory, GitError> {
     let mut inv = Inventory::default();
     let hidden = select_commits(repo, selection, window, &mut inv)?;
+    // libgit2's commit walk leaves the pack pages it read resident (its own mapping): given
+    // back before the walk, the listing's peak.
+    super::resident::release_pack_pages();
     let dated = !window.is_open();
     let mut walker = TreeWalker {
         repo,
