@@ -18,7 +18,7 @@ use git2::Oid;
 use gix::objs::Find;
 use gix::ObjectId;
 
-use super::inventory::{record_blob_at, FastSet, Inventory, PathHasher};
+use super::inventory::{record_blob_at, FastSet, Inventory, Met, PathHasher};
 use super::odb::{err, par_map, to_git2, to_gix, Odb, OdbError};
 use super::packs::{self, Forest, Node, Pack, Plan};
 
@@ -606,15 +606,6 @@ impl Graph {
     /// held: the same walk, in the same order, with the same seen-set keys, as the libgit2
     /// walker in [`super::inventory`] (the tests compare the two).
     pub(super) fn walk(&self, inv: &mut Inventory) -> Result<(), OdbError> {
-        let mut oids: Vec<Option<Oid>> = vec![None; self.trees.len()];
-        let mut oid_of = |i: u32| -> Result<Oid, OdbError> {
-            if let Some(o) = oids[i as usize] {
-                return Ok(o);
-            }
-            let o = to_git2(self.oid(i))?;
-            oids[i as usize] = Some(o);
-            Ok(o)
-        };
         // Per id: its index in `inv.blobs` plus one (0: not recorded yet), in place of
         // `inv.index`, which is filled once at the end.
         let mut blob_of: Vec<u32> = vec![0; self.trees.len()];
@@ -661,9 +652,11 @@ impl Graph {
                         stack.push((entry.id, path.len(), 0));
                     }
                     Kind::Blob => {
-                        let known = blob_of[entry.id as usize].checked_sub(1);
-                        let index =
-                            record_blob_at(inv, known, oid_of(entry.id)?, &path, text, commit);
+                        let met = match blob_of[entry.id as usize].checked_sub(1) {
+                            Some(i) => Met::Known(i),
+                            None => Met::New(to_git2(self.oid(entry.id))?),
+                        };
+                        let index = record_blob_at(inv, met, &path, text, commit);
                         blob_of[entry.id as usize] = index + 1;
                     }
                     Kind::Other => {}

@@ -371,19 +371,29 @@ impl<'a> TreeWalker<'a> {
 /// Records that `commit` has blob `oid` at `prefix``name`, unless the blob was already seen
 /// at that path (both walkers record through here, so they cannot drift apart).
 pub(super) fn record_blob(inv: &mut Inventory, oid: Oid, prefix: &str, name: &str, commit: u32) {
-    let known = inv.index.get(&oid).copied();
-    let index = record_blob_at(inv, known, oid, prefix, name, commit);
-    if known.is_none() {
-        inv.index.insert(oid, index);
+    match inv.index.get(&oid).copied() {
+        Some(i) => {
+            record_blob_at(inv, Met::Known(i), prefix, name, commit);
+        }
+        None => {
+            let index = record_blob_at(inv, Met::New(oid), prefix, name, commit);
+            inv.index.insert(oid, index);
+        }
     }
 }
 
-/// [`record_blob`] for a caller that keeps its own blob index (`known`: the blob's index in
-/// `inv.blobs`, if it has one) and fills `inv.index` itself; returns the blob's index.
+/// A blob as a walk meets it: recorded already (its index in `inv.blobs`), or for the first
+/// time (its id: the graph's walk turns an id into one only then).
+pub(super) enum Met {
+    Known(u32),
+    New(Oid),
+}
+
+/// [`record_blob`] for a caller that keeps its own blob index and fills `inv.index` itself;
+/// returns the blob's index.
 pub(super) fn record_blob_at(
     inv: &mut Inventory,
-    known: Option<u32>,
-    oid: Oid,
+    met: Met,
     prefix: &str,
     name: &str,
     commit: u32,
@@ -391,8 +401,8 @@ pub(super) fn record_blob_at(
     let same_path = |p: &str| {
         p.len() == prefix.len() + name.len() && p.starts_with(prefix) && p.ends_with(name)
     };
-    match known {
-        Some(i) => {
+    match met {
+        Met::Known(i) => {
             let blob = &mut inv.blobs[i as usize];
             if !blob.occurrences.iter().any(|o| same_path(&o.path)) {
                 blob.occurrences.push(Occurrence {
@@ -402,7 +412,7 @@ pub(super) fn record_blob_at(
             }
             i
         }
-        None => {
+        Met::New(oid) => {
             inv.blobs.push(BlobRef {
                 oid,
                 occurrences: vec![Occurrence {
