@@ -98,8 +98,7 @@ impl Pack {
         nodes.sort_unstable_by_key(|n| n.offset);
         let at = |offset: u64| nodes.binary_search_by_key(&offset, |n| n.offset).ok();
         let mut kinds = vec![Kind::Unknown; nodes.len()];
-        // Each entry's base, by its place in `nodes`; a ref-delta's base may come later in
-        // the pack, so kinds are settled in rounds until none is left.
+        // Each entry's base, by its place in `nodes` (a ref-delta's base may come later).
         let mut bases: Vec<Option<usize>> = vec![None; nodes.len()];
         for (i, node) in nodes.iter().enumerate() {
             // Reading every header touches every page of the pack: they are given back as
@@ -134,24 +133,22 @@ impl Pack {
                 }
             }
         }
-        loop {
-            let mut unsettled = false;
-            let mut progress = false;
-            for i in 0..nodes.len() {
-                if let (Kind::Unknown, Some(base)) = (kinds[i], bases[i]) {
-                    if kinds[base] == Kind::Unknown {
-                        unsettled = true;
-                    } else {
-                        kinds[i] = kinds[base];
-                        progress = true;
-                    }
+        // Each delta takes the kind at the end of its chain of bases, every chain followed
+        // once (a pack is untrusted: chains of ref-deltas pointing forward, in any order, must
+        // not cost the square of their length).
+        let mut chain = Vec::new();
+        for i in 0..nodes.len() {
+            let mut at = i;
+            while kinds[at] == Kind::Unknown {
+                if chain.len() > nodes.len() {
+                    return Err(corrupt("its deltas form a cycle"));
                 }
+                chain.push(at);
+                at = bases[at].ok_or_else(|| corrupt("a delta has no base"))?;
             }
-            if !unsettled {
-                break;
-            }
-            if !progress {
-                return Err(corrupt("its deltas form a cycle"));
+            let kind = kinds[at];
+            for j in chain.drain(..) {
+                kinds[j] = kind;
             }
         }
         super::resident::release_pack_pages();

@@ -259,7 +259,11 @@ where
         };
         let outcome = pack.traverse_forest(forest, threads, limit, &shared.stop, {
             let mut worker = worker;
-            move |node, _, bytes| worker.object(node, bytes)
+            move |node, kind, bytes| {
+                if kind == gix::object::Kind::Blob {
+                    worker.object(node, bytes);
+                }
+            }
         });
         if let Some(e) = shared.failed.lock().ok().and_then(|mut f| f.take()) {
             return Err(e);
