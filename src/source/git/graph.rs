@@ -68,7 +68,7 @@ const NOT_READ: Span = Span {
 /// The id of an entry an object that is not a tree or a file points at (never looked up).
 const NO_ID: u32 = u32::MAX;
 
-/// Slots of a decoding thread's cache of ids (24 bytes each).
+/// Slots of a decoding thread's cache of ids (an object id and its number each: 28 bytes).
 const ID_CACHE: usize = 1 << 16;
 
 /// Set in an id a decoding thread gave an object no pack holds: the number is the thread's
