@@ -12,6 +12,7 @@
 //! then read object by object, from the commits' roots down.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use git2::Oid;
@@ -177,6 +178,11 @@ struct Decoder<'a> {
     base: u32,
     part: Part,
     parts: &'a Mutex<Vec<Part>>,
+    /// Tree entries decoded by all threads, bounded by `max_entries` as they come: past it
+    /// the traversal stops (the graph would not be kept anyway).
+    held: &'a AtomicUsize,
+    max_entries: usize,
+    stop: &'a AtomicBool,
 }
 
 impl Clone for Decoder<'_> {
@@ -187,6 +193,9 @@ impl Clone for Decoder<'_> {
             base: self.base,
             part: Part::new(),
             parts: self.parts,
+            held: self.held,
+            max_entries: self.max_entries,
+            stop: self.stop,
         }
     }
 }
@@ -272,6 +281,14 @@ impl Decoder<'_> {
         let end = u32::try_from(self.part.entries.len())
             .map_err(|_| OdbError("more than 2^32 tree entries".into()))?;
         self.part.trees.push((id, start, end));
+        let n = (end - start) as usize;
+        if self.held.fetch_add(n, Ordering::Relaxed) + n > self.max_entries {
+            self.stop.store(true, Ordering::Relaxed);
+            return Err(OdbError(format!(
+                "more than {} tree entries, too many to hold in memory",
+                self.max_entries
+            )));
+        }
         Ok(())
     }
 }
@@ -321,7 +338,8 @@ impl Graph {
             max_entries,
         };
         let parts = Mutex::new(Vec::new());
-        let stop = std::sync::atomic::AtomicBool::new(false);
+        let stop = AtomicBool::new(false);
+        let held = AtomicUsize::new(0);
         let bases = graph.bases.clone();
         for (pack, &base) in packs.iter().zip(&bases) {
             let split = pack.split()?;
@@ -333,11 +351,22 @@ impl Graph {
                 base,
                 part: Part::new(),
                 parts: &parts,
+                held: &held,
+                max_entries,
+                stop: &stop,
             };
-            pack.traverse(others, threads, usize::MAX, &stop, {
+            let traversed = pack.traverse(others, threads, usize::MAX, &stop, {
                 let mut decoder = decoder;
                 move |node, kind, data| decoder.object(node.position, kind, data)
-            })?;
+            });
+            // A thread's own error (past the bound, say) stopped the traversal: it is the
+            // one to tell.
+            if let Ok(mut parts) = parts.lock() {
+                if let Some(e) = parts.iter_mut().find_map(|p| p.error.take()) {
+                    return Err(e);
+                }
+            }
+            traversed?;
         }
         let parts = parts
             .into_inner()
@@ -581,7 +610,7 @@ impl Graph {
 
     /// Reads the delta forest of each pack's blobs (see [`Pack::forest`]), for the sweep.
     pub(super) fn blob_forests(&self, blobs: Vec<Vec<Node>>) -> Result<Vec<Forest>, OdbError> {
-        let stop = std::sync::atomic::AtomicBool::new(false);
+        let stop = AtomicBool::new(false);
         self.packs
             .iter()
             .zip(blobs)
