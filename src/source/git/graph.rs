@@ -143,6 +143,38 @@ fn kind_of(mode: gix::objs::tree::EntryMode) -> Kind {
     }
 }
 
+/// Parses a tree's entries onto `entries`, names interned into `names`, the id of each tree
+/// and file given by `id_of`; returns where they are in `entries`. Both readers of trees (the
+/// packs' traversal and the object-by-object reader) parse through here.
+fn parse_tree(
+    data: &[u8],
+    names: &mut Names,
+    entries: &mut Vec<Entry>,
+    mut id_of: impl FnMut(&gix::oid) -> Result<u32, OdbError>,
+) -> Result<(u32, u32), OdbError> {
+    let too_many = || OdbError("more than 2^32 tree entries".into());
+    let start = u32::try_from(entries.len()).map_err(|_| too_many())?;
+    for entry in gix::objs::TreeRefIter::from_bytes(data, gix::hash::Kind::Sha1) {
+        let entry = entry.map_err(|e| err("parsing a tree", e))?;
+        let kind = kind_of(entry.mode);
+        let id = match kind {
+            Kind::Other => NO_ID,
+            _ => id_of(entry.oid)?,
+        };
+        let name = names.intern(entry.filename)?;
+        entries.push(Entry { name, id, kind });
+    }
+    let end = u32::try_from(entries.len()).map_err(|_| too_many())?;
+    Ok((start, end))
+}
+
+/// Why a graph is not built: it would hold more than `max` tree entries.
+fn past_bound(max: usize) -> OdbError {
+    OdbError(format!(
+        "more than {max} tree entries, too many to hold in memory"
+    ))
+}
+
 /// What one thread of a pack traversal decoded: the trees' entries (names and loose ids
 /// numbered by the thread), and the root tree of each commit.
 #[derive(Default)]
@@ -250,44 +282,32 @@ impl Decoder<'_> {
     }
 
     fn tree(&mut self, id: u32, data: &[u8]) -> Result<(), OdbError> {
-        let start = u32::try_from(self.part.entries.len())
-            .map_err(|_| OdbError("more than 2^32 tree entries".into()))?;
-        for entry in gix::objs::TreeRefIter::from_bytes(data, gix::hash::Kind::Sha1) {
-            let entry = entry.map_err(|e| err("parsing a tree", e))?;
-            let kind = kind_of(entry.mode);
-            let packed = match kind {
-                Kind::Other => None,
-                _ => self.packed_id(entry.oid),
-            };
+        let mut names = std::mem::take(&mut self.part.names);
+        let mut entries = std::mem::take(&mut self.part.entries);
+        let parsed = parse_tree(data, &mut names, &mut entries, |oid| {
+            if let Some(id) = self.packed_id(oid) {
+                return Ok(id);
+            }
             let part = &mut self.part;
-            let id = match kind {
-                Kind::Other => NO_ID,
-                _ => match packed {
-                    Some(id) => id,
-                    None => match part.loose_index.get(entry.oid) {
-                        Some(&i) => LOCAL | i,
-                        None => {
-                            let i = part.loose.len() as u32;
-                            part.loose.push(entry.oid.to_owned());
-                            part.loose_index.insert(entry.oid.to_owned(), i);
-                            LOCAL | i
-                        }
-                    },
-                },
+            let i = match part.loose_index.get(oid) {
+                Some(&i) => i,
+                None => {
+                    let i = part.loose.len() as u32;
+                    part.loose.push(oid.to_owned());
+                    part.loose_index.insert(oid.to_owned(), i);
+                    i
+                }
             };
-            let name = part.names.intern(entry.filename)?;
-            part.entries.push(Entry { name, id, kind });
-        }
-        let end = u32::try_from(self.part.entries.len())
-            .map_err(|_| OdbError("more than 2^32 tree entries".into()))?;
+            Ok(LOCAL | i)
+        });
+        self.part.names = names;
+        self.part.entries = entries;
+        let (start, end) = parsed?;
         self.part.trees.push((id, start, end));
         let n = (end - start) as usize;
         if self.held.fetch_add(n, Ordering::Relaxed) + n > self.max_entries {
             self.stop.store(true, Ordering::Relaxed);
-            return Err(OdbError(format!(
-                "more than {} tree entries, too many to hold in memory",
-                self.max_entries
-            )));
+            return Err(past_bound(self.max_entries));
         }
         Ok(())
     }
@@ -325,7 +345,7 @@ impl Graph {
         }
         let mut graph = Graph {
             packs: Vec::new(),
-            bases,
+            bases: Vec::new(),
             packed,
             loose: Vec::new(),
             loose_index: HashMap::default(),
@@ -340,7 +360,6 @@ impl Graph {
         let parts = Mutex::new(Vec::new());
         let stop = AtomicBool::new(false);
         let held = AtomicUsize::new(0);
-        let bases = graph.bases.clone();
         for (pack, &base) in packs.iter().zip(&bases) {
             let split = pack.split()?;
             graph.blobs.push(split.blobs);
@@ -372,6 +391,7 @@ impl Graph {
             .into_inner()
             .map_err(|_| OdbError("a decoding thread panicked".into()))?;
         graph.packs = packs;
+        graph.bases = bases;
         for mut part in parts {
             if let Some(e) = part.error.take() {
                 return Err(e);
@@ -436,7 +456,6 @@ impl Graph {
     /// Puts one traversal thread's trees into the graph, renumbering its names and the
     /// objects it found in no pack.
     fn absorb(&mut self, part: Part) -> Result<(), OdbError> {
-        let max_entries = self.max_entries;
         let names: Vec<u32> = part
             .names
             .names
@@ -461,11 +480,6 @@ impl Graph {
             self.trees[tree as usize] = Span { chunk, start, end };
         }
         self.entries.push(entries);
-        if self.entries.iter().map(Vec::len).sum::<usize>() > max_entries {
-            return Err(OdbError(format!(
-                "more than {max_entries} tree entries, too many to hold in memory"
-            )));
-        }
         Ok(())
     }
 
@@ -565,36 +579,25 @@ impl Graph {
                 super::resident::release_pack_pages();
                 for (&tree, bytes) in batch.iter().zip(raw) {
                     let bytes = bytes?;
-                    let start = self.entries[chunk as usize].len();
-                    for entry in gix::objs::TreeRefIter::from_bytes(&bytes, gix::hash::Kind::Sha1) {
-                        let entry = entry
-                            .map_err(|e| err(&format!("parsing tree {}", self.oid(tree)), e))?;
-                        let kind = kind_of(entry.mode);
-                        let id = match kind {
-                            Kind::Other => NO_ID,
-                            _ => self.id(entry.oid)?,
-                        };
-                        reached.resize(self.trees.len(), false);
-                        if kind == Kind::Tree && !reached[id as usize] {
-                            reached[id as usize] = true;
-                            next.push(id);
+                    let mut names = std::mem::take(&mut self.names);
+                    let mut entries = std::mem::take(&mut self.entries[chunk as usize]);
+                    let parsed = parse_tree(&bytes, &mut names, &mut entries, |oid| self.id(oid));
+                    self.names = names;
+                    self.entries[chunk as usize] = entries;
+                    let (start, end) =
+                        parsed.map_err(|e| OdbError(format!("tree {}: {e}", self.oid(tree))))?;
+                    reached.resize(self.trees.len(), false);
+                    for entry in &self.entries[chunk as usize][start as usize..end as usize] {
+                        if entry.kind == Kind::Tree && !reached[entry.id as usize] {
+                            reached[entry.id as usize] = true;
+                            next.push(entry.id);
                         }
-                        let name = self.names.intern(entry.filename)?;
-                        self.entries[chunk as usize].push(Entry { name, id, kind });
                     }
-                    let end = self.entries[chunk as usize].len();
-                    held += end - start;
+                    held += (end - start) as usize;
                     if held > max_entries {
-                        return Err(OdbError(format!(
-                            "more than {max_entries} tree entries, too many to hold in memory"
-                        )));
+                        return Err(past_bound(max_entries));
                     }
-                    let too_many = || OdbError("more than 2^32 tree entries".into());
-                    self.trees[tree as usize] = Span {
-                        chunk,
-                        start: u32::try_from(start).map_err(|_| too_many())?,
-                        end: u32::try_from(end).map_err(|_| too_many())?,
-                    };
+                    self.trees[tree as usize] = Span { chunk, start, end };
                 }
             }
             frontier = next;
